@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { AppendFile, ensureDir, listDir, readLines } from '../storage/local/host-files.js';
+import { GENESIS, hashEntry, type AuditEntry, type AuditFields } from './entry.js';
+
+const SEQ_KEY = 'baton:audit:seq';
+const HEADS_KEY = 'baton:audit:heads';
+
+export interface AuditQuery {
+  path?: string;
+  actor?: string;
+  action?: string;
+  since?: string;
+  after?: number;
+  limit: number;
+  visible?: (e: AuditEntry) => boolean;
+}
+
+export type VerifyResult =
+  | { ok: true; entries: number }
+  | { ok: false; entries: number; firstBad: Partial<AuditEntry> & { seq: number }; reason: string };
+
+/**
+ * The audit trail: append-only, hash-chained, on disk under `<data>/.baton/audit/`. Each
+ * process writes its own segment, chained entry to entry, so replicas never contend for a file;
+ * Redis hands out one global `seq` so the segments merge into one order, and keeps each
+ * segment's head as a witness, so removing entries from the end of a segment shows too.
+ */
+export class AuditLog {
+  private readonly segment: string;
+  private file: AppendFile;
+  private prev = GENESIS;
+  private queue: Array<{ fields: AuditFields; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private draining: Promise<void> | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly redis: Redis,
+  ) {
+    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+    this.segment = `${stamp}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.file = new AppendFile(join(dir, `${this.segment}.jsonl`));
+  }
+
+  async open(): Promise<void> {
+    await ensureDir(this.dir);
+    await this.file.open();
+    // A Redis that lost its data must not hand out numbers already on disk.
+    const max = await this.maxSeqOnDisk();
+    await this.redis.eval(
+      "local c = tonumber(redis.call('GET', KEYS[1]) or '0') if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end return 1",
+      1,
+      SEQ_KEY,
+      String(max),
+    );
+  }
+
+  /** Resolves once the entry is durable. Entries are numbered and written in call order. */
+  record(fields: AuditFields): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.queue.push({ fields, resolve, reject }));
+    if (!this.draining) this.draining = this.drain();
+    return done;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        const last = await this.redis.incrby(SEQ_KEY, batch.length);
+        let seq = last - batch.length;
+        const lines: Promise<void>[] = [];
+        let head = '';
+        for (const item of batch) {
+          const base = { seq: ++seq, segment: this.segment, ...item.fields, prev: this.prev };
+          const entry: AuditEntry = { ...base, hash: hashEntry(base) };
+          this.prev = entry.hash;
+          head = `${entry.seq}:${entry.hash}`;
+          lines.push(this.file.append(JSON.stringify(entry) + '\n'));
+        }
+        await Promise.all(lines);
+        await this.redis.hset(HEADS_KEY, this.segment, head);
+        for (const item of batch) item.resolve();
+      } catch (err) {
+        for (const item of batch) item.reject(err);
+      }
+    }
+    this.draining = null;
+  }
+
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.file.close();
+  }
+
+  private async segments(): Promise<string[]> {
+    return (await listDir(this.dir)).filter((f) => f.endsWith('.jsonl'));
+  }
+
+  private async maxSeqOnDisk(): Promise<number> {
+    let max = 0;
+    for (const f of await this.segments()) {
+      for await (const line of readLines(join(this.dir, f))) {
+        try {
+          max = Math.max(max, (JSON.parse(line) as AuditEntry).seq);
+        } catch {
+          // verify reports unreadable lines; numbering only needs the highest readable seq
+        }
+      }
+    }
+    return max;
+  }
+
+  /** Every entry of every segment, merged into global order. */
+  private async readAll(): Promise<AuditEntry[]> {
+    const all: AuditEntry[] = [];
+    for (const f of await this.segments()) {
+      for await (const line of readLines(join(this.dir, f))) {
+        if (!line) continue;
+        try {
+          all.push(JSON.parse(line) as AuditEntry);
+        } catch {
+          continue;
+        }
+      }
+    }
+    return all.sort((a, b) => a.seq - b.seq);
+  }
+
+  async query(q: AuditQuery): Promise<{ entries: AuditEntry[]; cursor: string | null }> {
+    await this.flush();
+    const since = q.since ? Date.parse(q.since) : null;
+    const out: AuditEntry[] = [];
+    let more = false;
+    for (const e of await this.readAll()) {
+      if (q.after !== undefined && e.seq <= q.after) continue;
+      if (q.actor && e.actor !== q.actor) continue;
+      if (q.action && e.action !== q.action) continue;
+      if (q.path && !(e.path === q.path || e.path?.startsWith(q.path.endsWith('/') ? q.path : q.path + '/'))) continue;
+      if (since !== null && Date.parse(e.time) < since) continue;
+      if (q.visible && !q.visible(e)) continue;
+      if (out.length === q.limit) {
+        more = true;
+        break;
+      }
+      out.push(e);
+    }
+    return { entries: out, cursor: more ? String(out.at(-1)!.seq) : null };
+  }
+
+  /**
+   * Walk every chain and the global numbering; name the first entry (in seq order) that was
+   * changed (its hash no longer matches), removed (a seq is missing, or a segment ends before
+   * its witnessed head) or reordered (a segment's entries are out of order).
+   */
+  async verify(): Promise<VerifyResult> {
+    await this.flush();
+    const heads = await this.redis.hgetall(HEADS_KEY);
+    const problems: Array<{ seq: number; entry: Partial<AuditEntry>; reason: string }> = [];
+    const seen: AuditEntry[] = [];
+    for (const f of await this.segments()) {
+      const segment = f.replace(/\.jsonl$/, '');
+      let prev = GENESIS;
+      let lastSeq = 0;
+      let lineNo = 0;
+      for await (const line of readLines(join(this.dir, f))) {
+        lineNo++;
+        if (!line) continue;
+        let e: AuditEntry;
+        try {
+          e = JSON.parse(line) as AuditEntry;
+        } catch {
+          problems.push({ seq: lastSeq + 1, entry: { seq: lastSeq + 1, segment }, reason: `unreadable line ${lineNo} in segment ${segment}` });
+          continue;
+        }
+        seen.push(e);
+        const { hash, ...rest } = e;
+        if (hashEntry(rest) !== hash) {
+          problems.push({ seq: e.seq, entry: e, reason: 'entry was changed: its hash does not match its content' });
+        } else if (e.seq <= lastSeq) {
+          problems.push({ seq: e.seq, entry: e, reason: 'entries were reordered: seq goes backwards in its segment' });
+        } else if (e.prev !== prev) {
+          problems.push({ seq: e.seq, entry: e, reason: 'chain is broken before this entry: an entry was removed or reordered' });
+        }
+        prev = hash;
+        lastSeq = Math.max(lastSeq, e.seq);
+      }
+      const head = heads[segment];
+      if (head) {
+        const headSeq = Number(head.split(':')[0]);
+        if (headSeq > lastSeq) {
+          problems.push({ seq: lastSeq + 1, entry: { seq: lastSeq + 1, segment }, reason: `entries ${lastSeq + 1}..${headSeq} were removed from the end of segment ${segment}` });
+        }
+      }
+    }
+    seen.sort((a, b) => a.seq - b.seq);
+    let expected = 1;
+    for (const e of seen) {
+      if (e.seq > expected) {
+        problems.push({ seq: expected, entry: { seq: expected }, reason: `entry ${expected} is missing: it was removed` });
+        break;
+      }
+      expected = Math.max(expected, e.seq + 1);
+    }
+    if (problems.length === 0) return { ok: true, entries: seen.length };
+    problems.sort((a, b) => a.seq - b.seq);
+    const first = problems[0]!;
+    return { ok: false, entries: seen.length, firstBad: { ...first.entry, seq: first.seq }, reason: first.reason };
+  }
+}

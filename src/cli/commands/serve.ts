@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { loadSettings, type SettingFlags } from '../../config/settings.js';
+import { startBaton } from '../../server/serve.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the Baton coordinator')
+    .option('--host <host>', 'address to bind (BATON_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on, 0 for any free one (BATON_PORT, default 8787)')
+    .option('--data <dir>', 'data directory (BATON_DATA_DIR, default ./data)')
+    .option('--workspaces <dir>', 'workspace definitions (BATON_WORKSPACES_DIR, default ./workspaces)')
+    .option('--redis <url>', 'Redis URL (REDIS_URL; default: start a private redis-server)')
+    .option('--max-body-bytes <n>', 'largest accepted body (BATON_MAX_BODY_BYTES, default 104857600)')
+    .option('--log-level <level>', 'log level (BATON_LOG_LEVEL, default info)')
+    .action(async (flags: SettingFlags) => {
+      const settings = loadSettings(flags);
+      const baton = await startBaton(settings, {
+        onAdminToken: (token, file) =>
+          process.stderr.write(`baton: generated an admin token (kept in ${file}; shown only now):\n  ${token}\n`),
+      });
+      process.stdout.write(`baton listening on ${baton.url}\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`baton: ${signal} received, finishing in-flight requests\n`);
+        baton.close().then(
+          () => process.exit(0),
+          (err) => {
+            process.stderr.write(`baton: shutdown failed: ${err}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,15 @@
+import { actorOf, type Principal } from '../auth/principal.js';
+
+/**
+ * One request or tool call as it travels through the core. Interfaces create it; the services
+ * fill in what the audit entry should say (action, path, etag) as they learn it.
+ */
+export interface OperationContext {
+  principal: Principal | null;
+  actor: string;
+  audit: { action: string; path: string | null; etag: string | null };
+}
+
+export function newContext(principal: Principal | null, action: string, path: string | null = null): OperationContext {
+  return { principal, actor: actorOf(principal), audit: { action, path, etag: null } };
+}

@@ -1,0 +1,42 @@
+import { Hono } from 'hono';
+import { BatonError, toBatonError } from '../core/errors.js';
+import type { Core } from '../server/core.js';
+import type { AppEnv } from './env.js';
+import { auditScope } from './middleware/audit-scope.js';
+import { authenticate } from './middleware/authenticate.js';
+import { observe } from './middleware/observe.js';
+import { assertNoDotSegments } from './raw-path.js';
+import { adminRoutes } from './routes/admin.js';
+import { auditRoutes } from './routes/audit.js';
+import { browseRoutes } from './routes/browse.js';
+import { filesRoutes } from './routes/files.js';
+import { healthRoutes } from './routes/health.js';
+
+/** The REST interface: a thin shell that turns HTTP into calls on the shared core. */
+export function createHttpApp(core: Core): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.onError((err, c) => {
+    const e = toBatonError(err);
+    if (e.code === 'internal') core.log.error({ err: e.cause ?? err, path: c.req.path }, 'unhandled error');
+    for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
+    return c.json(e.toJSON(), e.status as 400);
+  });
+  app.notFound((c) => c.json(new BatonError('not_found', `no route ${c.req.method} ${c.req.path}`).toJSON(), 404));
+
+  app.use('*', observe(core.metrics, core.log));
+  app.route('/', healthRoutes(core));
+
+  // Health routes answered above; everything from here on is audited, allowed or denied.
+  app.use('*', auditScope(core.recorder));
+  app.use('*', async (c, next) => {
+    assertNoDotSegments(c);
+    await next();
+  });
+  app.use('*', authenticate(core.keys, core.adminToken));
+  app.route('/', filesRoutes(core));
+  app.route('/', browseRoutes(core));
+  app.route('/', adminRoutes(core));
+  app.route('/', auditRoutes(core));
+  return app;
+}

@@ -1,0 +1,72 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Context } from 'hono';
+import { parsePath, ROOT, type BatonPath } from '../../core/paths.js';
+import type { Core } from '../../server/core.js';
+import type { AppEnv } from '../env.js';
+import { intQuery, readJson } from '../json-body.js';
+import { pathFrom, writeResponse } from './files.js';
+
+const moveBody = z.object({ from: z.string(), to: z.string(), overwrite: z.boolean().optional() }).strict();
+const restoreBody = z.object({ path: z.string(), version: z.number().int().positive() }).strict();
+
+function flag(v: string | undefined): boolean {
+  return v === '1' || v === 'true';
+}
+
+/** Listing, search, move and versions: the read-mostly routes over a workspace tree. */
+export function browseRoutes(core: Core) {
+  const app = new Hono<AppEnv>();
+
+  const list = async (c: Context<AppEnv>, dir: BatonPath) => {
+    return c.json(
+      await core.files.list(c.get('ctx'), dir, {
+        recursive: flag(c.req.query('recursive')),
+        cursor: c.req.query('cursor'),
+        limit: intQuery(c, 'limit'),
+      }),
+    );
+  };
+  app.get('/v1/list', (c) => list(c, ROOT));
+  app.get('/v1/list/*', (c) => list(c, pathFrom(c, '/v1/list', { allowRoot: true })));
+
+  app.get('/v1/search', async (c) => {
+    const rootRaw = c.req.query('root') ?? '/';
+    c.get('ctx').audit.path = rootRaw.slice(0, 1100);
+    const root = parsePath(rootRaw, { allowRoot: true });
+    const exclude = c.req.queries('exclude') ?? [];
+    return c.json(
+      await core.files.search(c.get('ctx'), root, {
+        glob: c.req.query('glob') || undefined,
+        q: c.req.query('q') || undefined,
+        limit: intQuery(c, 'limit'),
+        cursor: c.req.query('cursor'),
+        exclude,
+      }),
+    );
+  });
+
+  app.post('/v1/move', async (c) => {
+    const body = await readJson(c, moveBody);
+    c.get('ctx').audit.path = `${body.from} -> ${body.to}`.slice(0, 2200);
+    const from = parsePath(body.from);
+    const to = parsePath(body.to);
+    const { to: entry } = await core.files.move(c.get('ctx'), from, to, body.overwrite ?? false);
+    return c.json({ from: from.full, ...writeResponse(entry) });
+  });
+
+  app.get('/v1/versions/*', async (c) => {
+    const versions = await core.files.versions(c.get('ctx'), pathFrom(c, '/v1/versions'));
+    return c.json({ versions });
+  });
+
+  app.post('/v1/restore', async (c) => {
+    const body = await readJson(c, restoreBody);
+    c.get('ctx').audit.path = body.path.slice(0, 1100);
+    const { entry, restoredFrom, created } = await core.files.restore(c.get('ctx'), parsePath(body.path), body.version);
+    return c.json({ ...writeResponse(entry), restoredFrom }, created ? 201 : 200);
+  });
+
+  return app;
+}
+

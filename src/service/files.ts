@@ -1,0 +1,231 @@
+import type { Readable } from 'node:stream';
+import { authorize, can, canReadUnder } from '../auth/authorize.js';
+import type { Principal } from '../auth/principal.js';
+import type { OperationContext } from '../core/context.js';
+import { BatonError } from '../core/errors.js';
+import { globMatcher } from '../core/glob.js';
+import { guessMimeType } from '../core/mime.js';
+import { basename, ROOT, workspaceRoot, type BatonPath } from '../core/paths.js';
+import type { EntryMeta, VersionInfo, WalkEntry, WriteResult } from '../storage/driver.js';
+import type { WorkspaceRegistry } from '../workspaces/registry.js';
+import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
+import { scanContent, type LineMatch } from './content-scan.js';
+
+export interface ListEntry {
+  path: string;
+  type: 'file' | 'directory';
+  size: number;
+  etag: string | null;
+  mimeType: string | null;
+  modifiedAt: string;
+}
+
+export interface SearchResult {
+  path: string;
+  size: number;
+  etag: string | null;
+  modifiedAt: string;
+  matches?: LineMatch[];
+}
+
+export interface PutOptions {
+  mimeType?: string;
+  ifMatch?: string;
+  ifNoneMatch?: boolean;
+}
+
+/** How long one page of a search may scan before it returns what it has with a cursor. */
+const SEARCH_PAGE_BUDGET_MS = 2_000;
+/** How many hidden entries one page of a listing may skip before returning a shorter page. */
+const LIST_SCAN_BUDGET = 50_000;
+
+function principalOf(ctx: OperationContext): Principal {
+  if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
+  return ctx.principal;
+}
+
+function toListEntry(e: EntryMeta): ListEntry {
+  return { path: e.path, type: e.type, size: e.size, etag: e.etag, mimeType: e.mimeType, modifiedAt: e.modifiedAt };
+}
+
+/**
+ * File operations as every interface sees them: authorize, then call the workspace's driver,
+ * then note what the audit entry should say. REST, MCP and the CLI all come through here.
+ */
+export class FileService {
+  constructor(
+    private readonly workspaces: WorkspaceRegistry,
+    private readonly maxBodyBytes: number,
+  ) {}
+
+  private gatesOf(path: BatonPath): string[] {
+    return this.workspaces.get(path.workspace)?.def.gates ?? [];
+  }
+
+  private begin(ctx: OperationContext, action: string, path: BatonPath): Principal {
+    ctx.audit.action = action;
+    ctx.audit.path = path.full;
+    return principalOf(ctx);
+  }
+
+  async put(ctx: OperationContext, path: BatonPath, body: Readable, opts: PutOptions): Promise<WriteResult> {
+    const p = this.begin(ctx, 'file.write', path);
+    authorize(p, 'write', path, this.gatesOf(path));
+    const ws = this.workspaces.resolve(path);
+    const result = await ws.driver.write(path, body, {
+      mimeType: opts.mimeType || guessMimeType(basename(path)),
+      actor: ctx.actor,
+      ifMatch: opts.ifMatch,
+      ifNoneMatch: opts.ifNoneMatch,
+      maxBytes: this.maxBodyBytes,
+    });
+    ctx.audit.etag = result.entry.etag;
+    return result;
+  }
+
+  async get(ctx: OperationContext, path: BatonPath, opts: { version?: number } = {}): Promise<{ entry: EntryMeta; body: Readable }> {
+    const p = this.begin(ctx, 'file.read', path);
+    authorize(p, 'read', path);
+    const out = await this.workspaces.resolve(path).driver.read(path, opts);
+    ctx.audit.etag = out.entry.etag;
+    return out;
+  }
+
+  async stat(ctx: OperationContext, path: BatonPath): Promise<EntryMeta> {
+    const p = this.begin(ctx, 'file.stat', path);
+    authorize(p, 'read', path);
+    const entry = await this.workspaces.resolve(path).driver.stat(path);
+    if (!entry) throw new BatonError('not_found', `${path.full} does not exist`);
+    ctx.audit.etag = entry.etag;
+    return entry;
+  }
+
+  async delete(ctx: OperationContext, path: BatonPath, opts: { ifMatch?: string } = {}): Promise<EntryMeta> {
+    const p = this.begin(ctx, 'file.delete', path);
+    authorize(p, 'delete', path);
+    const entry = await this.workspaces.resolve(path).driver.delete(path, { actor: ctx.actor, ifMatch: opts.ifMatch });
+    ctx.audit.etag = entry.etag;
+    return entry;
+  }
+
+  async mkdir(ctx: OperationContext, path: BatonPath): Promise<void> {
+    const p = this.begin(ctx, 'dir.create', path);
+    authorize(p, 'write', path, this.gatesOf(path));
+    await this.workspaces.resolve(path).driver.mkdir(path);
+  }
+
+  async move(ctx: OperationContext, from: BatonPath, to: BatonPath, overwrite: boolean) {
+    const p = this.begin(ctx, 'file.move', from);
+    ctx.audit.path = `${from.full} -> ${to.full}`;
+    authorize(p, 'read', from);
+    authorize(p, 'delete', from);
+    authorize(p, 'write', to, this.gatesOf(to));
+    if (from.workspace !== to.workspace) {
+      throw new BatonError('bad_request', 'moves across workspaces are not supported; copy and delete instead');
+    }
+    const result = await this.workspaces.resolve(from).driver.move(from, to, { actor: ctx.actor, overwrite });
+    ctx.audit.etag = result.to.etag;
+    return result;
+  }
+
+  async versions(ctx: OperationContext, path: BatonPath): Promise<VersionInfo[]> {
+    const p = this.begin(ctx, 'file.versions', path);
+    authorize(p, 'read', path);
+    return this.workspaces.resolve(path).driver.versions(path);
+  }
+
+  async restore(ctx: OperationContext, path: BatonPath, version: number) {
+    const p = this.begin(ctx, 'file.restore', path);
+    authorize(p, 'read', path);
+    authorize(p, 'write', path, this.gatesOf(path));
+    const result = await this.workspaces.resolve(path).driver.restore(path, version, { actor: ctx.actor });
+    ctx.audit.etag = result.entry.etag;
+    return result;
+  }
+
+  /** What lies below `dir` in a stable order; the namespace root lists the workspaces. */
+  private async *entriesUnder(p: Principal, dir: BatonPath, recursive: boolean, after: BatonPath | null): AsyncGenerator<WalkEntry> {
+    const descend = (d: BatonPath) => canReadUnder(p, d);
+    if (dir !== ROOT) {
+      yield* this.workspaces.resolve(dir).driver.walk(dir, { after, recursive, descend });
+      return;
+    }
+    for (const ws of this.workspaces.list()) {
+      const root = workspaceRoot(ws.def.name);
+      if (after && ws.def.name < after.workspace) continue;
+      const resumeInside = after !== null && after.workspace === ws.def.name && after.rel !== '';
+      if (!resumeInside && after?.workspace !== ws.def.name) yield { path: root, type: 'directory' };
+      if (recursive && descend(root)) {
+        yield* ws.driver.walk(root, { after: resumeInside ? after : null, recursive, descend });
+      }
+    }
+  }
+
+  private visible(p: Principal, e: WalkEntry): boolean {
+    return e.type === 'file' ? can(p, 'read', e.path) : canReadUnder(p, e.path);
+  }
+
+  async list(ctx: OperationContext, dir: BatonPath, opts: { recursive: boolean; cursor?: string; limit?: number }) {
+    const p = this.begin(ctx, 'dir.list', dir);
+    if (!canReadUnder(p, dir)) throw new BatonError('forbidden', `nothing under ${dir.full} is readable with this key`);
+    const limit = pageLimit(opts.limit);
+    const after = decodeCursor(opts.cursor, dir);
+    if (dir !== ROOT) {
+      const st = await this.workspaces.resolve(dir).driver.stat(dir);
+      if (!st) throw new BatonError('not_found', `${dir.full} does not exist`);
+      if (st.type !== 'directory') throw new BatonError('bad_request', `${dir.full} is not a directory`);
+    }
+    const entries: ListEntry[] = [];
+    let last: BatonPath | null = null;
+    let scanned = 0;
+    let exhausted = true;
+    for await (const e of this.entriesUnder(p, dir, opts.recursive, after)) {
+      if (entries.length === limit || scanned >= LIST_SCAN_BUDGET) {
+        exhausted = false;
+        break;
+      }
+      scanned++;
+      last = e.path;
+      if (!this.visible(p, e)) continue;
+      const meta = await this.workspaces.resolve(e.path).driver.stat(e.path).catch(() => null);
+      if (meta) entries.push(toListEntry(meta));
+    }
+    return { entries, cursor: exhausted || !last ? null : encodeCursor(last) };
+  }
+
+  async search(ctx: OperationContext, root: BatonPath, opts: { glob?: string; q?: string; limit?: number; cursor?: string; exclude?: string[] }) {
+    const p = this.begin(ctx, 'file.search', root);
+    if (!opts.glob && !opts.q) throw new BatonError('bad_request', 'search needs a glob, a q, or both');
+    if (!canReadUnder(p, root)) throw new BatonError('forbidden', `nothing under ${root.full} is readable with this key`);
+    const limit = pageLimit(opts.limit);
+    const after = decodeCursor(opts.cursor, root);
+    const prefix = root === ROOT ? '' : root.full;
+    const nameMatch = opts.glob ? globMatcher(`${prefix}/${opts.glob.replace(/^\/+/, '')}`) : () => true;
+    const excluded = (opts.exclude ?? []).map((x) => globMatcher(`${prefix}/${x.replace(/^\/+/, '')}`));
+    const results: SearchResult[] = [];
+    const deadline = Date.now() + SEARCH_PAGE_BUDGET_MS;
+    let last: BatonPath | null = null;
+    let exhausted = true;
+    for await (const e of this.entriesUnder(p, root, true, after)) {
+      if (results.length === limit || Date.now() > deadline) {
+        exhausted = false;
+        break;
+      }
+      last = e.path;
+      if (e.type !== 'file' || !can(p, 'read', e.path)) continue;
+      if (!nameMatch(e.path.full) || excluded.some((x) => x(e.path.full))) continue;
+      const driver = this.workspaces.resolve(e.path).driver;
+      if (opts.q) {
+        const read = await driver.read(e.path).catch(() => null);
+        if (!read) continue;
+        const matches = await scanContent(read.body, opts.q);
+        if (matches.length === 0) continue;
+        results.push({ path: e.path.full, size: read.entry.size, etag: read.entry.etag, modifiedAt: read.entry.modifiedAt, matches });
+      } else {
+        const meta = await driver.stat(e.path).catch(() => null);
+        if (meta) results.push({ path: meta.path, size: meta.size, etag: meta.etag, modifiedAt: meta.modifiedAt });
+      }
+    }
+    return { results, cursor: exhausted || !last ? null : encodeCursor(last) };
+  }
+}

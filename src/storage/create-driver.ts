@@ -1,0 +1,13 @@
+import { BatonError } from '../core/errors.js';
+import type { WorkspaceDefinition } from '../workspaces/definition.js';
+import type { StorageDriver } from './driver.js';
+import { LocalDriver } from './local/local-driver.js';
+
+export function createDriver(def: WorkspaceDefinition): StorageDriver {
+  switch (def.storage.driver) {
+    case 'local':
+      return new LocalDriver(def.name, def.storage.root);
+    case 's3':
+      throw new BatonError('bad_request', `workspace ${def.name}: the s3 driver is not available in this build`);
+  }
+}

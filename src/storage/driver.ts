@@ -1,0 +1,81 @@
+import type { Readable } from 'node:stream';
+import type { BatonPath } from '../core/paths.js';
+
+/** What a driver knows about one entry. `path` is the full namespace path. */
+export interface EntryMeta {
+  path: string;
+  type: 'file' | 'directory';
+  size: number;
+  etag: string | null;
+  mimeType: string | null;
+  modifiedAt: string;
+  version: number | null;
+}
+
+export interface VersionInfo {
+  version: number;
+  etag: string | null;
+  size: number;
+  mimeType: string | null;
+  time: string;
+  actor: string;
+  deleted: boolean;
+}
+
+export interface WriteOptions {
+  mimeType: string;
+  actor: string;
+  /** Compare-and-swap: the write happens only if the current etag is this one. */
+  ifMatch?: string;
+  /** Create-only: the write happens only if nothing is at the path. */
+  ifNoneMatch?: boolean;
+  /** Bodies past this many bytes are refused with payload_too_large and leave no trace. */
+  maxBytes: number;
+}
+
+export interface WriteResult {
+  entry: EntryMeta;
+  created: boolean;
+}
+
+export interface MoveResult {
+  from: EntryMeta;
+  to: EntryMeta;
+}
+
+export interface WalkEntry {
+  path: BatonPath;
+  type: 'file' | 'directory';
+}
+
+export interface WalkOptions {
+  /** Resume strictly after this path (one the same walk yielded before). */
+  after: BatonPath | null;
+  recursive: boolean;
+  /** Asked before descending into a folder; lets the caller prune what a key cannot read. */
+  descend?: (dir: BatonPath) => boolean;
+}
+
+/**
+ * The one storage interface the rest of Baton uses. Drivers own atomicity (a reader never sees
+ * a torn write), version keeping, and the arbitration of races on one path (exactly one mover
+ * wins). Paths handed in are already validated; drivers still refuse anything that resolves
+ * outside their root (symlinks).
+ */
+export interface StorageDriver {
+  readonly kind: 'local' | 's3';
+  init(folders: readonly string[]): Promise<void>;
+  /** Throws `unavailable` when the backing store cannot be reached. */
+  check(): Promise<void>;
+  stat(path: BatonPath): Promise<EntryMeta | null>;
+  read(path: BatonPath, opts?: { version?: number }): Promise<{ entry: EntryMeta; body: Readable }>;
+  write(path: BatonPath, body: Readable, opts: WriteOptions): Promise<WriteResult>;
+  delete(path: BatonPath, opts: { actor: string; ifMatch?: string }): Promise<EntryMeta>;
+  move(from: BatonPath, to: BatonPath, opts: { actor: string; overwrite: boolean }): Promise<MoveResult>;
+  mkdir(path: BatonPath): Promise<void>;
+  /** Entries in a stable, driver-defined order, so a walk can resume after any yielded path. */
+  walk(dir: BatonPath, opts: WalkOptions): AsyncIterable<WalkEntry>;
+  versions(path: BatonPath): Promise<VersionInfo[]>;
+  restore(path: BatonPath, version: number, opts: { actor: string }): Promise<WriteResult & { restoredFrom: number }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { open, readFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { VersionInfo } from '../driver.js';
+
+/** One line of a path's version log. The bytes of version N, once superseded, live in `v<N>`. */
+export interface VersionRecord extends VersionInfo {
+  /** Where the bytes went when a move took them, so a restore can say why it cannot. */
+  movedTo?: string;
+}
+
+/**
+ * The version history of one path, kept under `<root>/.baton/history/<hh>/<sha256>/`: an
+ * append-only `log.jsonl` and the superseded bytes. Keyed by a hash of the path so any name,
+ * however long or odd, maps to a safe location.
+ */
+export class PathHistory {
+  readonly dir: string;
+  private readonly logFile: string;
+
+  constructor(historyRoot: string, rel: string) {
+    const h = createHash('sha256').update(rel).digest('hex');
+    this.dir = join(historyRoot, h.slice(0, 2), h);
+    this.logFile = join(this.dir, 'log.jsonl');
+  }
+
+  blob(version: number): string {
+    return join(this.dir, `v${version}`);
+  }
+
+  async all(): Promise<VersionRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(this.logFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const out: VersionRecord[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        out.push(JSON.parse(line) as VersionRecord);
+      } catch {
+        // A torn last line from a crash mid-append: the record never took effect.
+      }
+    }
+    return out;
+  }
+
+  /** The newest record, reading only the end of the log. */
+  async latest(): Promise<VersionRecord | null> {
+    let fh;
+    try {
+      fh = await open(this.logFile, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      const { size } = await fh.stat();
+      const len = Math.min(size, 4096);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, size - len);
+      const lines = buf.toString('utf8').split('\n').filter((l) => l !== '');
+      for (let i = lines.length - 1; i >= 0; i--) {
+        try {
+          return JSON.parse(lines[i]!) as VersionRecord;
+        } catch {
+          continue;
+        }
+      }
+      return len < size ? (await this.all()).at(-1) ?? null : null;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async append(rec: VersionRecord): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const fh = await open(this.logFile, 'a');
+    try {
+      await fh.write(JSON.stringify(rec) + '\n');
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+}

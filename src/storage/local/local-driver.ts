@@ -1,0 +1,584 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsc, createReadStream, type Stats, type BigIntStats } from 'node:fs';
+import {
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
+import { dirname as osDirname, join, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BatonError } from '../../core/errors.js';
+import { guessMimeType } from '../../core/mime.js';
+import { basename, parsePath, type BatonPath } from '../../core/paths.js';
+import type {
+  EntryMeta,
+  MoveResult,
+  StorageDriver,
+  VersionInfo,
+  WalkEntry,
+  WalkOptions,
+  WriteOptions,
+  WriteResult,
+} from '../driver.js';
+import { PathHistory, type VersionRecord } from './history.js';
+import { PathLocks } from './path-lock.js';
+import { selectSorted } from './sorted-dir.js';
+
+const META_DIR = '.baton';
+const WALK_BATCH = 512;
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException)?.code;
+}
+
+/** Identity of the bytes at a path: any replacement (rename of a new inode) or edit changes it. */
+function etagOf(st: BigIntStats): string {
+  return `${st.ino.toString(36)}-${st.mtimeNs.toString(36)}-${st.size.toString(36)}`;
+}
+
+/**
+ * Workspaces on local disk. Files live at their plain paths under `root`, so other tools can
+ * read and drop files directly; Baton's own metadata (temp files, version logs and superseded
+ * bytes, locks) lives under `root/.baton`, a name no client path may use.
+ */
+export class LocalDriver implements StorageDriver {
+  readonly kind = 'local' as const;
+  private realRoot = '';
+  private readonly tmpDir: string;
+  private readonly historyDir: string;
+  private readonly locks: PathLocks;
+
+  constructor(
+    private readonly workspace: string,
+    private readonly root: string,
+  ) {
+    this.tmpDir = join(root, META_DIR, 'tmp');
+    this.historyDir = join(root, META_DIR, 'history');
+    this.locks = new PathLocks(join(root, META_DIR, 'locks'));
+  }
+
+  async init(folders: readonly string[]): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    this.realRoot = await realpath(this.root);
+    for (const d of ['tmp', 'history', 'locks']) await mkdir(join(this.realRoot, META_DIR, d), { recursive: true });
+    await this.sweepTemp();
+    for (const f of folders) await this.mkdir(parsePath(`/${this.workspace}/${f}`));
+  }
+
+  async check(): Promise<void> {
+    try {
+      await stat(this.tmpDir);
+    } catch (err) {
+      throw new BatonError('unavailable', `workspace ${this.workspace}: storage root is not reachable`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  // ---- resolution -------------------------------------------------------------------------
+
+  private abs(p: BatonPath): string {
+    return p.rel === '' ? this.realRoot : join(this.realRoot, ...p.segments.slice(1));
+  }
+
+  private rel(p: BatonPath): string {
+    return p.rel;
+  }
+
+  private inside(real: string): boolean {
+    return real === this.realRoot || real.startsWith(this.realRoot + sep);
+  }
+
+  /**
+   * Stat an existing path, following symlinks only when they stay inside the root. Returns null
+   * when nothing is there; throws invalid_path when the path resolves outside the workspace.
+   */
+  private async resolveExisting(p: BatonPath): Promise<BigIntStats | null> {
+    const abs = this.abs(p);
+    let real: string;
+    try {
+      real = await realpath(abs);
+    } catch (err) {
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') {
+        await this.assertParentInside(p);
+        return null;
+      }
+      if (errno(err) === 'ELOOP') throw new BatonError('invalid_path', 'path resolves through a symlink loop');
+      throw err;
+    }
+    if (!this.inside(real)) throw new BatonError('invalid_path', 'path resolves outside its workspace');
+    if (real !== abs && this.isMetaPath(real)) throw new BatonError('invalid_path', 'path resolves into reserved metadata');
+    return stat(real, { bigint: true });
+  }
+
+  private isMetaPath(real: string): boolean {
+    const meta = join(this.realRoot, META_DIR);
+    return real === meta || real.startsWith(meta + sep);
+  }
+
+  /** The deepest existing ancestor must resolve inside the root, or a write could escape it. */
+  private async assertParentInside(p: BatonPath): Promise<void> {
+    let dir = osDirname(this.abs(p));
+    for (;;) {
+      try {
+        const real = await realpath(dir);
+        if (!this.inside(real) || this.isMetaPath(real)) {
+          throw new BatonError('invalid_path', 'path resolves outside its workspace');
+        }
+        return;
+      } catch (err) {
+        if (errno(err) !== 'ENOENT' && errno(err) !== 'ENOTDIR') throw err;
+        if (dir === this.realRoot || dir.length <= this.realRoot.length) return;
+        dir = osDirname(dir);
+      }
+    }
+  }
+
+  private async ensureParent(p: BatonPath): Promise<void> {
+    await this.assertParentInside(p);
+    try {
+      await mkdir(osDirname(this.abs(p)), { recursive: true });
+    } catch (err) {
+      if (errno(err) === 'EEXIST' || errno(err) === 'ENOTDIR') {
+        throw new BatonError('conflict', 'a parent of this path is a file');
+      }
+      throw err;
+    }
+    await this.assertParentInside(p);
+  }
+
+  // ---- metadata ---------------------------------------------------------------------------
+
+  private history(p: BatonPath): PathHistory {
+    return new PathHistory(this.historyDir, this.rel(p));
+  }
+
+  private entryOf(p: BatonPath, st: BigIntStats | Stats, latest: VersionRecord | null, etag: string | null): EntryMeta {
+    const isDir = st.isDirectory();
+    const recorded = !isDir && latest !== null && !latest.deleted && latest.etag === etag;
+    return {
+      path: p.full,
+      type: isDir ? 'directory' : 'file',
+      size: isDir ? 0 : Number(st.size),
+      etag: isDir ? null : etag,
+      mimeType: isDir ? null : recorded ? latest.mimeType : guessMimeType(basename(p)),
+      modifiedAt: st.mtime.toISOString(),
+      // A file changed on disk behind Baton's back is one version past what the log knows.
+      version: isDir ? null : recorded ? latest.version : (latest?.version ?? 0) + 1,
+    };
+  }
+
+  private async describe(p: BatonPath, st: BigIntStats): Promise<EntryMeta> {
+    if (st.isDirectory()) return this.entryOf(p, st, null, null);
+    return this.entryOf(p, st, await this.history(p).latest(), etagOf(st));
+  }
+
+  async stat(p: BatonPath): Promise<EntryMeta | null> {
+    const st = await this.resolveExisting(p);
+    return st ? this.describe(p, st) : null;
+  }
+
+  /**
+   * Make sure the bytes now at `p` are kept as a version before they are replaced or removed.
+   * Bytes Baton wrote are already in the log; bytes dropped on disk by another tool get a
+   * record (actor `fs`) here, so they too stay restorable.
+   */
+  private async preserveCurrent(p: BatonPath, st: BigIntStats, hist: PathHistory): Promise<VersionRecord> {
+    const latest = await hist.latest();
+    const etag = etagOf(st);
+    let rec = latest;
+    if (!latest || latest.deleted || latest.etag !== etag) {
+      rec = {
+        version: (latest?.version ?? 0) + 1,
+        etag,
+        size: Number(st.size),
+        mimeType: guessMimeType(basename(p)),
+        time: st.mtime.toISOString(),
+        actor: 'fs',
+        deleted: false,
+      };
+      await hist.append(rec);
+    }
+    return rec!;
+  }
+
+  // ---- reads ------------------------------------------------------------------------------
+
+  async read(p: BatonPath, opts: { version?: number } = {}): Promise<{ entry: EntryMeta; body: Readable }> {
+    if (opts.version !== undefined) return this.readVersion(p, opts.version);
+    const st = await this.resolveExisting(p);
+    if (!st) throw new BatonError('not_found', `${p.full} does not exist`);
+    if (st.isDirectory()) throw new BatonError('bad_request', `${p.full} is a directory`);
+    // Stat through the open handle: the metadata then describes exactly the bytes streamed,
+    // even if a writer renames a new file into place meanwhile.
+    const fh = await open(this.abs(p), fsc.O_RDONLY | fsc.O_NOFOLLOW).catch(async (err) => {
+      if (errno(err) === 'ELOOP') return open(await realpath(this.abs(p)), 'r');
+      throw err;
+    });
+    try {
+      const fst = await fh.stat({ bigint: true });
+      const entry = await this.describe(p, fst);
+      return { entry, body: fh.createReadStream({ autoClose: true }) };
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  private async readVersion(p: BatonPath, version: number): Promise<{ entry: EntryMeta; body: Readable }> {
+    const hist = this.history(p);
+    const records = await hist.all();
+    const rec = records.find((r) => r.version === version);
+    const current = await this.stat(p).catch(() => null);
+    if (current && current.version === version && current.type === 'file') return this.read(p);
+    if (!rec) throw new BatonError('not_found', `${p.full} has no version ${version}`);
+    if (rec.deleted) throw new BatonError('not_found', `version ${version} of ${p.full} is a deletion marker`);
+    const blob = hist.blob(version);
+    const st = await stat(blob).catch(() => null);
+    if (!st) {
+      const why = rec.movedTo ? `its bytes were moved to ${rec.movedTo}` : 'its bytes are no longer kept';
+      throw new BatonError('not_found', `version ${version} of ${p.full}: ${why}`);
+    }
+    const entry: EntryMeta = {
+      path: p.full,
+      type: 'file',
+      size: rec.size,
+      etag: rec.etag,
+      mimeType: rec.mimeType,
+      modifiedAt: rec.time,
+      version: rec.version,
+    };
+    return { entry, body: createReadStream(blob) };
+  }
+
+  async versions(p: BatonPath): Promise<VersionInfo[]> {
+    const records = await this.history(p).all();
+    const current = await this.stat(p);
+    if (current?.type === 'directory') throw new BatonError('bad_request', `${p.full} is a directory`);
+    const out: VersionInfo[] = records.map(({ movedTo: _movedTo, ...r }) => r);
+    const last = records.at(-1);
+    if (current && (!last || last.version !== current.version)) {
+      out.push({
+        version: current.version!,
+        etag: current.etag,
+        size: current.size,
+        mimeType: current.mimeType,
+        time: current.modifiedAt,
+        actor: 'fs',
+        deleted: false,
+      });
+    }
+    if (out.length === 0) throw new BatonError('not_found', `${p.full} has no versions`);
+    return out.reverse();
+  }
+
+  // ---- writes -----------------------------------------------------------------------------
+
+  private tmpPath(tag: string): string {
+    return join(this.tmpDir, `${tag}-${process.pid}-${randomBytes(8).toString('hex')}`);
+  }
+
+  /** Stream the body into a temp file beside the workspace (same filesystem, so rename is atomic). */
+  private async spool(body: Readable, maxBytes: number): Promise<string> {
+    const tmp = this.tmpPath('w');
+    const fh = await open(tmp, 'wx');
+    let size = 0;
+    try {
+      for await (const chunk of body) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
+        size += buf.byteLength;
+        if (size > maxBytes) {
+          throw new BatonError('payload_too_large', `body is larger than ${maxBytes} bytes`);
+        }
+        await fh.write(buf);
+      }
+      await fh.sync();
+      await fh.close();
+      return tmp;
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      body.destroy();
+      throw err;
+    }
+  }
+
+  private async syncDir(dir: string): Promise<void> {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async write(p: BatonPath, body: Readable, opts: WriteOptions): Promise<WriteResult> {
+    if (p.rel === '') throw new BatonError('bad_request', 'cannot write a workspace root');
+    await this.ensureParent(p);
+    const tmp = await this.spool(body, opts.maxBytes);
+    try {
+      return await this.locks.run([this.rel(p)], () => this.commit(p, tmp, opts));
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /** Under the path lock: check preconditions, keep the prior version, rename into place. */
+  private async commit(p: BatonPath, tmp: string, opts: Omit<WriteOptions, 'maxBytes'>): Promise<WriteResult> {
+    const abs = this.abs(p);
+    const hist = this.history(p);
+    const cur = await this.resolveExisting(p);
+    if (cur?.isDirectory()) throw new BatonError('conflict', `${p.full} is a directory`);
+    if (opts.ifNoneMatch && cur) throw new BatonError('precondition_failed', `${p.full} already exists`);
+    if (opts.ifMatch !== undefined && (!cur || etagOf(cur) !== opts.ifMatch)) {
+      throw new BatonError('precondition_failed', `${p.full} does not match the given etag`);
+    }
+    let latest = await hist.latest();
+    if (cur) {
+      const kept = await this.preserveCurrent(p, cur, hist);
+      await copyFile(abs, hist.blob(kept.version), fsc.COPYFILE_FICLONE);
+      latest = kept;
+    }
+    const tst = await stat(tmp, { bigint: true });
+    if (opts.ifNoneMatch) {
+      // link() fails if anything appeared meanwhile: the kernel, not the lock, arbitrates creation.
+      try {
+        await link(tmp, abs);
+      } catch (err) {
+        if (errno(err) === 'EEXIST') throw new BatonError('precondition_failed', `${p.full} already exists`);
+        throw err;
+      }
+    } else {
+      await rename(tmp, abs);
+    }
+    const rec: VersionRecord = {
+      version: (latest?.version ?? 0) + 1,
+      etag: etagOf(tst),
+      size: Number(tst.size),
+      mimeType: opts.mimeType,
+      time: new Date().toISOString(),
+      actor: opts.actor,
+      deleted: false,
+    };
+    await hist.append(rec);
+    await this.syncDir(osDirname(abs));
+    return { entry: this.entryOf(p, tst, rec, rec.etag), created: !cur };
+  }
+
+  async mkdir(p: BatonPath): Promise<void> {
+    if (p.rel === '') return;
+    await this.ensureParent(p);
+    try {
+      await mkdir(this.abs(p));
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') throw err;
+      const st = await this.resolveExisting(p);
+      if (!st?.isDirectory()) throw new BatonError('conflict', `${p.full} exists and is a file`);
+    }
+  }
+
+  async delete(p: BatonPath, opts: { actor: string; ifMatch?: string }): Promise<EntryMeta> {
+    if (p.rel === '') throw new BatonError('bad_request', 'cannot delete a workspace root');
+    return this.locks.run([this.rel(p)], async () => {
+      const cur = await this.resolveExisting(p);
+      if (!cur) throw new BatonError('not_found', `${p.full} does not exist`);
+      const abs = this.abs(p);
+      if (cur.isDirectory()) {
+        const entry = await this.describe(p, cur);
+        try {
+          await rmdir(abs);
+        } catch (err) {
+          if (errno(err) === 'ENOTEMPTY' || errno(err) === 'EEXIST') {
+            throw new BatonError('conflict', `${p.full} is a directory that is not empty`);
+          }
+          throw err;
+        }
+        return entry;
+      }
+      if (opts.ifMatch !== undefined && etagOf(cur) !== opts.ifMatch) {
+        throw new BatonError('precondition_failed', `${p.full} does not match the given etag`);
+      }
+      const hist = this.history(p);
+      const kept = await this.preserveCurrent(p, cur, hist);
+      const entry = this.entryOf(p, cur, kept, kept.etag);
+      // Renaming the live file into the history both removes it and keeps its bytes, atomically.
+      await rename(abs, hist.blob(kept.version));
+      await hist.append({ ...tombstone(kept.version + 1, opts.actor) });
+      await this.syncDir(osDirname(abs));
+      return entry;
+    });
+  }
+
+  async move(from: BatonPath, to: BatonPath, opts: { actor: string; overwrite: boolean }): Promise<MoveResult> {
+    if (from.rel === '' || to.rel === '') throw new BatonError('bad_request', 'cannot move a workspace root');
+    if (to.full === from.full) throw new BatonError('bad_request', 'source and destination are the same');
+    if (to.full.startsWith(from.full + '/')) throw new BatonError('bad_request', 'cannot move a folder into itself');
+    const src = await this.resolveExisting(from);
+    if (!src) throw new BatonError('not_found', `${from.full} does not exist`);
+    await this.ensureParent(to);
+    return this.locks.run([this.rel(from), this.rel(to)], async () => {
+      // Step 1, the arbiter: rename the source into a private staging name. Of many movers
+      // exactly one succeeds; the rest find the source gone.
+      const staged = this.tmpPath('m');
+      try {
+        await rename(this.abs(from), staged);
+      } catch (err) {
+        if (errno(err) === 'ENOENT') throw new BatonError('not_found', `${from.full} does not exist`);
+        throw err;
+      }
+      const sst = await stat(staged, { bigint: true });
+      const fromHist = this.history(from);
+      const fromLatest = await fromHist.latest();
+      const fromEntry = this.entryOf(from, sst, fromLatest, sst.isDirectory() ? null : etagOf(sst));
+      try {
+        await this.place(staged, to, sst.isDirectory(), opts.overwrite);
+      } catch (err) {
+        await rename(staged, this.abs(from)).catch(() => undefined);
+        throw err;
+      }
+      if (sst.isDirectory()) {
+        return { from: fromEntry, to: { ...fromEntry, path: to.full } };
+      }
+      if (!fromLatest || fromLatest.deleted || fromLatest.etag !== fromEntry.etag) {
+        await fromHist.append({ ...recordOf(fromEntry, 'fs') });
+      }
+      await fromHist.append({ ...tombstone(fromEntry.version! + 1, opts.actor), movedTo: to.full });
+      const toHist = this.history(to);
+      const toLatest = await toHist.latest();
+      const rec: VersionRecord = {
+        ...recordOf(fromEntry, opts.actor),
+        version: (toLatest?.version ?? 0) + 1,
+        time: new Date().toISOString(),
+      };
+      await toHist.append(rec);
+      await this.syncDir(osDirname(this.abs(to)));
+      await this.syncDir(osDirname(this.abs(from)));
+      return { from: fromEntry, to: this.entryOf(to, sst, rec, rec.etag) };
+    });
+  }
+
+  /** Step 2 of a move: put the staged entry at its destination, keeping anything it replaces. */
+  private async place(staged: string, to: BatonPath, isDir: boolean, overwrite: boolean): Promise<void> {
+    const dest = this.abs(to);
+    const cur = await this.resolveExisting(to);
+    if (cur && (!overwrite || cur.isDirectory() || isDir)) {
+      throw new BatonError('conflict', `${to.full} already exists`);
+    }
+    if (isDir) {
+      await rename(staged, dest);
+      return;
+    }
+    if (cur) {
+      const hist = this.history(to);
+      const kept = await this.preserveCurrent(to, cur, hist);
+      await copyFile(dest, hist.blob(kept.version), fsc.COPYFILE_FICLONE);
+      await rename(staged, dest);
+      return;
+    }
+    try {
+      await link(staged, dest);
+    } catch (err) {
+      if (errno(err) === 'EEXIST') throw new BatonError('conflict', `${to.full} already exists`);
+      throw err;
+    }
+    await unlink(staged);
+  }
+
+  async restore(p: BatonPath, version: number, opts: { actor: string }): Promise<WriteResult & { restoredFrom: number }> {
+    const { entry, body } = await this.readVersion(p, version);
+    const mimeType = entry.mimeType ?? guessMimeType(basename(p));
+    const result = await this.write(p, body, { mimeType, actor: opts.actor, maxBytes: Number.MAX_SAFE_INTEGER });
+    return { ...result, restoredFrom: version };
+  }
+
+  // ---- walking ----------------------------------------------------------------------------
+
+  walk(dir: BatonPath, opts: WalkOptions): AsyncIterable<WalkEntry> {
+    return this.walkFrom(dir, opts);
+  }
+
+  private async *walkFrom(dir: BatonPath, opts: WalkOptions): AsyncGenerator<WalkEntry> {
+    const st = await this.resolveExisting(dir);
+    if (!st) throw new BatonError('not_found', `${dir.full} does not exist`);
+    if (!st.isDirectory()) throw new BatonError('bad_request', `${dir.full} is not a directory`);
+    const after = opts.after ? opts.after.segments.slice(dir.segments.length) : null;
+    yield* this.walkDir(dir, after, opts);
+  }
+
+  /** Depth-first in name order; `after` holds the remaining segments of the resume point. */
+  private async *walkDir(dir: BatonPath, after: string[] | null, opts: WalkOptions): AsyncGenerator<WalkEntry> {
+    const abs = this.abs(dir);
+    const atRoot = dir.rel === '';
+    let cursor = after?.[0] ?? null;
+    let resumeInside = after !== null && after.length > 1;
+    for (;;) {
+      let batch;
+      try {
+        batch = await selectSorted(abs, cursor, resumeInside, WALK_BATCH, (n) => atRoot && n.startsWith('.baton'));
+      } catch (err) {
+        if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return;
+        throw err;
+      }
+      for (const d of batch) {
+        let child: BatonPath;
+        try {
+          child = parsePath(`${dir.full}/${d.name}`);
+        } catch {
+          continue; // a name no client could address (e.g. made by another tool) is not shown
+        }
+        let isDir = d.isDirectory();
+        if (d.isSymbolicLink()) {
+          const st = await this.resolveExisting(child).catch(() => null);
+          if (!st) continue;
+          isDir = st.isDirectory();
+        } else if (!isDir && !d.isFile()) {
+          continue;
+        }
+        const resuming = resumeInside && d.name === cursor;
+        if (!resuming) yield { path: child, type: isDir ? 'directory' : 'file' };
+        if (isDir && opts.recursive && (!opts.descend || opts.descend(child))) {
+          yield* this.walkDir(child, resuming ? after!.slice(1) : null, opts);
+        }
+      }
+      if (batch.length < WALK_BATCH) return;
+      cursor = batch[batch.length - 1]!.name;
+      resumeInside = false;
+      after = null;
+    }
+  }
+
+  /** Temp files older than a day are leftovers of crashed writers. */
+  private async sweepTemp(): Promise<void> {
+    const cutoff = Date.now() - 24 * 3600_000;
+    for (const name of await readdir(this.tmpDir).catch(() => [] as string[])) {
+      const file = join(this.tmpDir, name);
+      const st = await lstat(file).catch(() => null);
+      if (st && st.mtimeMs < cutoff) await rm(file, { force: true, recursive: true });
+    }
+  }
+}
+
+function tombstone(version: number, actor: string): VersionRecord {
+  return { version, etag: null, size: 0, mimeType: null, time: new Date().toISOString(), actor, deleted: true };
+}
+
+function recordOf(e: EntryMeta, actor: string): VersionRecord {
+  return {
+    version: e.version!,
+    etag: e.etag,
+    size: e.size,
+    mimeType: e.mimeType,
+    time: e.modifiedAt,
+    actor,
+    deleted: false,
+  };
+}

@@ -1,0 +1,93 @@
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { parsePath } from '../core/paths.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+const localStorage = z.object({ driver: z.literal('local'), root: z.string().min(1).optional() }).strict();
+const s3Storage = z
+  .object({
+    driver: z.literal('s3'),
+    bucket: z.string().min(1),
+    prefix: z.string().default(''),
+    endpoint: z.string().url().optional(),
+    region: z.string().default('us-east-1'),
+    forcePathStyle: z.boolean().default(false),
+    reconcileSeconds: z.number().positive().default(15),
+  })
+  .strict();
+
+const subscription = z
+  .object({
+    url: z.string().url(),
+    paths: z.array(z.string().startsWith('/')).min(1),
+    events: z.array(z.string()).optional(),
+    secret: z.string().startsWith('whsec_').optional(),
+  })
+  .strict();
+
+const limits = z
+  .object({
+    requestsPerSecond: z.number().positive().optional(),
+    burst: z.number().int().positive().optional(),
+    bytesPerDay: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/** The YAML schema of brief §1. Unknown keys are errors: a typo should not silently do nothing. */
+export const workspaceFileSchema = z
+  .object({
+    name: z.string().regex(NAME, 'name: letters, digits, . _ - only, at most 63 characters').optional(),
+    id: z.string().min(1).optional(),
+    storage: z.discriminatedUnion('driver', [localStorage, s3Storage]).optional(),
+    folders: z.array(z.string().min(1)).default([]),
+    gates: z.array(z.string().startsWith('/')).default([]),
+    subscriptions: z.array(subscription).default([]),
+    limits: limits.optional(),
+  })
+  .strict();
+
+export type StorageConfig = { driver: 'local'; root: string } | z.infer<typeof s3Storage>;
+
+export interface WorkspaceDefinition {
+  name: string;
+  id: string;
+  storage: StorageConfig;
+  folders: string[];
+  gates: string[];
+  subscriptions: z.infer<typeof subscription>[];
+  limits?: z.infer<typeof limits>;
+  /** The YAML file it came from; null when created through the API. */
+  source: string | null;
+}
+
+/** Validate a parsed YAML document; relative roots are taken from the data directory. */
+export function toDefinition(raw: unknown, fallbackName: string, dataDir: string, source: string | null): WorkspaceDefinition {
+  const doc = workspaceFileSchema.parse(raw ?? {});
+  const name = doc.name ?? fallbackName;
+  if (!NAME.test(name) || name.startsWith('.baton')) throw new Error(`invalid workspace name ${JSON.stringify(name)}`);
+  for (const f of doc.folders) parsePath(`/${name}/${f.replace(/^\/+|\/+$/g, '')}`);
+  for (const g of doc.gates) {
+    const gp = parsePath(g);
+    if (gp.workspace !== name) throw new Error(`gate ${g} is not inside workspace ${name}`);
+  }
+  const storage: StorageConfig =
+    !doc.storage || doc.storage.driver === 'local'
+      ? { driver: 'local', root: resolveRoot(doc.storage?.root, name, dataDir) }
+      : doc.storage;
+  return {
+    name,
+    id: doc.id ?? `ws_${name}`,
+    storage,
+    folders: doc.folders.map((f) => f.replace(/^\/+|\/+$/g, '')),
+    gates: doc.gates.map((g) => parsePath(g).full),
+    subscriptions: doc.subscriptions,
+    limits: doc.limits,
+    source,
+  };
+}
+
+function resolveRoot(root: string | undefined, name: string, dataDir: string): string {
+  if (!root) return resolve(dataDir, name);
+  return isAbsolute(root) ? root : resolve(dataDir, root);
+}
