@@ -11,6 +11,23 @@ export interface Settings {
   adminToken: string | null;
   maxBodyBytes: number;
   logLevel: string;
+  webhook: {
+    /** Seconds before each retry; its length + 1 is the number of attempts. */
+    retrySchedule: number[];
+    timeoutMs: number;
+    deny: string[];
+    allow: string[];
+  };
+  eventRetentionHours: number;
+  rescanSeconds: number;
+}
+
+/** Link-local (which holds most clouds' metadata address) plus the metadata addresses outside it. */
+export const DEFAULT_WEBHOOK_DENY = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254/128', '100.100.100.200/32'];
+
+function list(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(',').map((x) => x.trim()).filter((x) => x !== '');
 }
 
 export type SettingFlags = Partial<Record<'host' | 'port' | 'data' | 'workspaces' | 'redis' | 'maxBodyBytes' | 'logLevel', string>>;
@@ -32,5 +49,15 @@ export function loadSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     adminToken: env.BATON_ADMIN_TOKEN || null,
     maxBodyBytes: int('BATON_MAX_BODY_BYTES').parse(pick('maxBodyBytes', 'BATON_MAX_BODY_BYTES') ?? 104_857_600),
     logLevel: pick('logLevel', 'BATON_LOG_LEVEL') ?? 'info',
+    webhook: {
+      retrySchedule: z
+        .array(z.coerce.number().nonnegative())
+        .parse(list(env.BATON_WEBHOOK_RETRY_SCHEDULE) ?? [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]),
+      timeoutMs: int('BATON_WEBHOOK_TIMEOUT_MS').min(1).parse(env.BATON_WEBHOOK_TIMEOUT_MS || 15_000),
+      deny: list(env.BATON_WEBHOOK_DENY) ?? DEFAULT_WEBHOOK_DENY,
+      allow: list(env.BATON_WEBHOOK_ALLOW) ?? [],
+    },
+    eventRetentionHours: z.coerce.number().positive().parse(env.BATON_EVENT_RETENTION_HOURS || 168),
+    rescanSeconds: z.coerce.number().positive().parse(env.BATON_RESCAN_SECONDS || 30),
   };
 }

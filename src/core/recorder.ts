@@ -1,15 +1,23 @@
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { BatonEvent, NewEvent } from '../events/event.js';
+import type { AppendOptions, EventLog } from '../events/event-log.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Dispatcher } from '../webhooks/dispatcher.js';
 import type { OperationContext } from './context.js';
 import { isBatonError } from './errors.js';
 
 /**
- * The one place that records what happened. Every interface calls `finish` exactly once per
- * request or tool call, allowed or denied, so the audit trail has one entry per operation.
+ * The one place that records what happened: one audit entry per request or tool call, allowed
+ * or denied, and one event per change, whoever made it (an agent through any interface, or a
+ * tool writing straight to disk).
  */
 export class Recorder {
   constructor(
     private readonly audit: AuditLog,
+    private readonly events: EventLog,
+    private readonly dispatcher: Dispatcher,
+    private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {}
 
@@ -26,5 +34,17 @@ export class Recorder {
         etag: ctx.audit.etag,
       })
       .catch((e) => this.log.error({ err: e }, 'audit entry could not be written'));
+  }
+
+  /**
+   * Append the event durably (the caller acknowledges the change only after this resolves),
+   * then hand it to the dispatcher without waiting: the catch-up loop covers a crash here.
+   */
+  async emit(input: NewEvent, opts: AppendOptions): Promise<BatonEvent | null> {
+    const event = await this.events.append(input, opts);
+    if (!event) return null;
+    this.metrics.events.inc({ event: event.event, source: event.actor === 'fs' || event.actor === 's3' ? event.actor : 'api' });
+    this.dispatcher.fanout(event).catch((err) => this.log.warn({ err: String(err), event: event.id }, 'fanout deferred to catch-up'));
+    return event;
   }
 }

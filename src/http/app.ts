@@ -9,6 +9,7 @@ import { assertNoDotSegments } from './raw-path.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { browseRoutes } from './routes/browse.js';
+import { eventRoutes } from './routes/events.js';
 import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -38,5 +39,6 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
   app.route('/', browseRoutes(core));
   app.route('/', adminRoutes(core));
   app.route('/', auditRoutes(core));
+  app.route('/', eventRoutes(core));
   return app;
 }

@@ -29,6 +29,35 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly events = new Counter({
+    name: 'baton_events_total',
+    help: 'Events appended to the event log, by type and actor kind',
+    labelNames: ['event', 'source'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveries = new Counter({
+    name: 'baton_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (delivered, failed, dead, disabled, denied)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'baton_webhook_retries_total',
+    help: 'Webhook delivery attempts that were retries',
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Counter({
+    name: 'baton_webhook_dead_letters_total',
+    help: 'Deliveries dead-lettered after their last attempt',
+    registers: [this.registry],
+  });
+  readonly deliveryLatency = new Histogram({
+    name: 'baton_write_to_delivery_seconds',
+    help: 'From the event being recorded to its webhook answered 2xx (first attempts only)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'baton_' });
   }

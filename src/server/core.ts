@@ -5,8 +5,17 @@ import { AuditLog } from '../audit/audit-log.js';
 import { KeyStore } from '../auth/key-store.js';
 import type { Settings } from '../config/settings.js';
 import { Recorder } from '../core/recorder.js';
+import { EventLog } from '../events/event-log.js';
 import { Metrics } from '../observability/metrics.js';
+import { EventService } from '../service/events.js';
 import { FileService } from '../service/files.js';
+import { SubscriptionService } from '../service/subscriptions.js';
+import { AttemptLog } from '../webhooks/attempts.js';
+import { DeliveryWorker } from '../webhooks/delivery-worker.js';
+import { Dispatcher } from '../webhooks/dispatcher.js';
+import { SubscriptionStore } from '../webhooks/subscriptions.js';
+import { UrlPolicy } from '../webhooks/url-policy.js';
+import { WatchSupervisor } from '../watch/watch-supervisor.js';
 import { WorkspaceRegistry } from '../workspaces/registry.js';
 
 /** Everything the interfaces (REST, MCP, CLI) share: one instance per `baton serve` process. */
@@ -19,8 +28,12 @@ export interface Core {
   audit: AuditLog;
   recorder: Recorder;
   files: FileService;
+  events: EventService;
+  subscriptions: SubscriptionService;
   metrics: Metrics;
   adminToken: string;
+  /** Background work started after the core is built, stopped before it is closed. */
+  background: { start(): void; stop(): Promise<void> };
 }
 
 /** Baton's own files under the data directory; `.baton` can never be a workspace name. */
@@ -28,11 +41,24 @@ export function systemDir(settings: Settings): string {
   return join(settings.dataDir, '.baton');
 }
 
-export async function createCore(settings: Settings, redis: Redis, log: Logger, adminToken: string): Promise<Core> {
-  const workspaces = new WorkspaceRegistry(settings.workspacesDir, settings.dataDir, log);
+export async function createCore(settings: Settings, redis: Redis, redisUrl: string, log: Logger, adminToken: string): Promise<Core> {
+  const metrics = new Metrics();
+  const eventLog = new EventLog(redis);
+  await eventLog.start();
+  const subs = new SubscriptionStore(redis);
+  const attempts = new AttemptLog(redis);
+  const workspaces = new WorkspaceRegistry(settings.workspacesDir, settings.dataDir, log, (def) => subs.syncDeclared(def.name, def.subscriptions));
   await workspaces.start({ watch: true });
   const audit = new AuditLog(join(systemDir(settings), 'audit'), redis);
   await audit.open();
+  const wh = settings.webhook;
+  const dispatcher = new Dispatcher(redisUrl, redis, eventLog, subs, wh.retrySchedule.length + 1, () => workspaces.list().map((w) => w.def.name), log);
+  const policy = new UrlPolicy(wh.deny, wh.allow);
+  const worker = new DeliveryWorker({ redisUrl, retrySchedule: wh.retrySchedule, timeoutMs: wh.timeoutMs, concurrency: 64 }, subs, attempts, policy, metrics, log);
+  const recorder = new Recorder(audit, eventLog, dispatcher, metrics, log);
+  const watchers = new WatchSupervisor(redis, workspaces, eventLog, recorder, settings.rescanSeconds, log);
+  const retention = settings.eventRetentionHours * 3600_000;
+  let trimTimer: NodeJS.Timeout | null = null;
   return {
     settings,
     log,
@@ -40,14 +66,38 @@ export async function createCore(settings: Settings, redis: Redis, log: Logger, 
     workspaces,
     keys: new KeyStore(redis),
     audit,
-    recorder: new Recorder(audit, log),
-    files: new FileService(workspaces, settings.maxBodyBytes),
-    metrics: new Metrics(),
+    recorder,
+    files: new FileService(workspaces, recorder, settings.maxBodyBytes),
+    events: new EventService(eventLog, workspaces),
+    subscriptions: new SubscriptionService(subs, attempts, eventLog, dispatcher, policy, workspaces),
+    metrics,
     adminToken,
+    background: {
+      start() {
+        dispatcher.start();
+        worker.start();
+        watchers.start();
+        const trim = () => {
+          for (const w of workspaces.list()) {
+            eventLog.trim(w.def.name, new Date(Date.now() - retention)).catch((err) => log.warn({ err: String(err) }, 'event trim failed'));
+          }
+        };
+        trimTimer = setInterval(trim, 10 * 60_000);
+        trimTimer.unref();
+      },
+      async stop() {
+        if (trimTimer) clearInterval(trimTimer);
+        await watchers.stop();
+        await worker.stop();
+        await dispatcher.stop();
+        await eventLog.stop();
+      },
+    },
   };
 }
 
 export async function closeCore(core: Core): Promise<void> {
+  await core.background.stop();
   await core.workspaces.close();
   await core.audit.close();
 }

@@ -38,7 +38,8 @@ export async function startBaton(settings: Settings, opts: { onAdminToken?: (tok
   const admin = await resolveAdminToken(settings.adminToken, sys);
   if (admin.generated) opts.onAdminToken?.(admin.token, admin.file);
 
-  const core = await createCore(settings, redis, log, admin.token);
+  const core = await createCore(settings, redis, redisUrl, log, admin.token);
+  core.background.start();
   const app = createHttpApp(core);
 
   const server = await new Promise<Server>((resolve, reject) => {

@@ -5,7 +5,9 @@ import type { OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { globMatcher } from '../core/glob.js';
 import { guessMimeType } from '../core/mime.js';
-import { basename, ROOT, workspaceRoot, type BatonPath } from '../core/paths.js';
+import { basename, parsePath, ROOT, workspaceRoot, type BatonPath } from '../core/paths.js';
+import type { Recorder } from '../core/recorder.js';
+import type { EventType, NewEvent } from '../events/event.js';
 import type { EntryMeta, VersionInfo, WalkEntry, WriteResult } from '../storage/driver.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
@@ -55,8 +57,31 @@ function toListEntry(e: EntryMeta): ListEntry {
 export class FileService {
   constructor(
     private readonly workspaces: WorkspaceRegistry,
+    private readonly recorder: Recorder,
     private readonly maxBodyBytes: number,
   ) {}
+
+  /** Record a change as an event, inside the driver's commit so events follow disk order. */
+  private emitFor(ctx: OperationContext, type: EventType, extra: Partial<NewEvent> = {}) {
+    return async (e: EntryMeta): Promise<void> => {
+      const def = this.workspaces.resolve(parsePath(e.path)).def;
+      await this.recorder.emit(
+        {
+          event: type,
+          workspaceId: def.id,
+          workspace: def.name,
+          path: e.path,
+          mimeType: type === 'file.deleted' ? null : e.mimeType,
+          size: type === 'file.deleted' ? 0 : e.size,
+          etag: type === 'file.deleted' ? null : e.etag,
+          version: e.version,
+          actor: ctx.actor,
+          ...extra,
+        },
+        { index: type === 'file.deleted' ? 'del' : 'set' },
+      );
+    };
+  }
 
   private gatesOf(path: BatonPath): string[] {
     return this.workspaces.get(path.workspace)?.def.gates ?? [];
@@ -78,6 +103,7 @@ export class FileService {
       ifMatch: opts.ifMatch,
       ifNoneMatch: opts.ifNoneMatch,
       maxBytes: this.maxBodyBytes,
+      onCommit: (r) => this.emitFor(ctx, r.created ? 'file.created' : 'file.updated')(r.entry),
     });
     ctx.audit.etag = result.entry.etag;
     return result;
@@ -103,7 +129,13 @@ export class FileService {
   async delete(ctx: OperationContext, path: BatonPath, opts: { ifMatch?: string } = {}): Promise<EntryMeta> {
     const p = this.begin(ctx, 'file.delete', path);
     authorize(p, 'delete', path);
-    const entry = await this.workspaces.resolve(path).driver.delete(path, { actor: ctx.actor, ifMatch: opts.ifMatch });
+    const entry = await this.workspaces.resolve(path).driver.delete(path, {
+      actor: ctx.actor,
+      ifMatch: opts.ifMatch,
+      onCommit: async (e) => {
+        if (e.type === 'file') await this.emitFor(ctx, 'file.deleted')(e);
+      },
+    });
     ctx.audit.etag = entry.etag;
     return entry;
   }
@@ -123,7 +155,13 @@ export class FileService {
     if (from.workspace !== to.workspace) {
       throw new BatonError('bad_request', 'moves across workspaces are not supported; copy and delete instead');
     }
-    const result = await this.workspaces.resolve(from).driver.move(from, to, { actor: ctx.actor, overwrite });
+    const result = await this.workspaces.resolve(from).driver.move(from, to, {
+      actor: ctx.actor,
+      overwrite,
+      onCommit: async (r) => {
+        if (r.to.type === 'file') await this.emitFor(ctx, 'file.moved', { from: from.full })(r.to);
+      },
+    });
     ctx.audit.etag = result.to.etag;
     return result;
   }
@@ -138,7 +176,10 @@ export class FileService {
     const p = this.begin(ctx, 'file.restore', path);
     authorize(p, 'read', path);
     authorize(p, 'write', path, this.gatesOf(path));
-    const result = await this.workspaces.resolve(path).driver.restore(path, version, { actor: ctx.actor });
+    const result = await this.workspaces.resolve(path).driver.restore(path, version, {
+      actor: ctx.actor,
+      onCommit: (r) => this.emitFor(ctx, r.created ? 'file.created' : 'file.updated', { restoredFrom: version })(r.entry),
+    });
     ctx.audit.etag = result.entry.etag;
     return result;
   }

@@ -31,7 +31,15 @@ export interface WriteOptions {
   ifNoneMatch?: boolean;
   /** Bodies past this many bytes are refused with payload_too_large and leave no trace. */
   maxBytes: number;
+  onCommit?: CommitHook<WriteResult>;
 }
+
+/**
+ * Runs inside the path's lock right after a change is durable, so whoever records the change
+ * (the event log) sees changes to one path in the order they happened, and a watcher holding
+ * the same lock never mistakes a change in flight for one made behind Baton's back.
+ */
+export type CommitHook<T> = (result: T) => Promise<void>;
 
 export interface WriteResult {
   entry: EntryMeta;
@@ -70,12 +78,16 @@ export interface StorageDriver {
   stat(path: BatonPath): Promise<EntryMeta | null>;
   read(path: BatonPath, opts?: { version?: number }): Promise<{ entry: EntryMeta; body: Readable }>;
   write(path: BatonPath, body: Readable, opts: WriteOptions): Promise<WriteResult>;
-  delete(path: BatonPath, opts: { actor: string; ifMatch?: string }): Promise<EntryMeta>;
-  move(from: BatonPath, to: BatonPath, opts: { actor: string; overwrite: boolean }): Promise<MoveResult>;
+  delete(path: BatonPath, opts: { actor: string; ifMatch?: string; onCommit?: CommitHook<EntryMeta> }): Promise<EntryMeta>;
+  move(from: BatonPath, to: BatonPath, opts: { actor: string; overwrite: boolean; onCommit?: CommitHook<MoveResult> }): Promise<MoveResult>;
   mkdir(path: BatonPath): Promise<void>;
   /** Entries in a stable, driver-defined order, so a walk can resume after any yielded path. */
   walk(dir: BatonPath, opts: WalkOptions): AsyncIterable<WalkEntry>;
   versions(path: BatonPath): Promise<VersionInfo[]>;
-  restore(path: BatonPath, version: number, opts: { actor: string }): Promise<WriteResult & { restoredFrom: number }>;
+  restore(path: BatonPath, version: number, opts: { actor: string; onCommit?: CommitHook<WriteResult> }): Promise<WriteResult & { restoredFrom: number }>;
+  /** Run `fn` holding the same per-path locks that writes hold. */
+  withPathLock<T>(paths: readonly BatonPath[], fn: () => Promise<T>): Promise<T>;
+  /** The last recorded version of a path (who wrote it, with which etag), or null. */
+  lastRecord(path: BatonPath): Promise<VersionInfo | null>;
   close(): Promise<void>;
 }

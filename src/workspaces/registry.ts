@@ -30,6 +30,8 @@ export class WorkspaceRegistry {
     private readonly dir: string,
     private readonly dataDir: string,
     private readonly log: Logger,
+    /** Called after a workspace is (re)loaded, e.g. to sync its declared subscriptions. */
+    private readonly onLoaded: (def: WorkspaceDefinition) => Promise<void> = async () => undefined,
   ) {}
 
   async start(opts: { watch: boolean }): Promise<void> {
@@ -88,12 +90,14 @@ export class WorkspaceRegistry {
     if (prev && JSON.stringify(prev.def.storage) === JSON.stringify(def.storage)) {
       await prev.driver.init(def.folders);
       prev.def = def;
+      await this.onLoaded(def);
       return;
     }
     const driver = createDriver(def);
     await driver.init(def.folders);
     this.byName.set(def.name, { def, driver });
     if (prev) await prev.driver.close();
+    await this.onLoaded(def);
     this.log.info({ workspace: def.name, driver: driver.kind }, prev ? 'workspace updated' : 'workspace loaded');
   }
 

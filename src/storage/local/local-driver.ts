@@ -20,6 +20,7 @@ import { BatonError } from '../../core/errors.js';
 import { guessMimeType } from '../../core/mime.js';
 import { basename, parsePath, type BatonPath } from '../../core/paths.js';
 import type {
+  CommitHook,
   EntryMeta,
   MoveResult,
   StorageDriver,
@@ -64,6 +65,11 @@ export class LocalDriver implements StorageDriver {
     this.tmpDir = join(root, META_DIR, 'tmp');
     this.historyDir = join(root, META_DIR, 'history');
     this.locks = new PathLocks(join(root, META_DIR, 'locks'));
+  }
+
+  /** The resolved folder the workspace lives in, for the disk watcher. */
+  get rootDir(): string {
+    return this.realRoot;
   }
 
   async init(folders: readonly string[]): Promise<void> {
@@ -371,7 +377,9 @@ export class LocalDriver implements StorageDriver {
     };
     await hist.append(rec);
     await this.syncDir(osDirname(abs));
-    return { entry: this.entryOf(p, tst, rec, rec.etag), created: !cur };
+    const result = { entry: this.entryOf(p, tst, rec, rec.etag), created: !cur };
+    await opts.onCommit?.(result);
+    return result;
   }
 
   async mkdir(p: BatonPath): Promise<void> {
@@ -386,7 +394,7 @@ export class LocalDriver implements StorageDriver {
     }
   }
 
-  async delete(p: BatonPath, opts: { actor: string; ifMatch?: string }): Promise<EntryMeta> {
+  async delete(p: BatonPath, opts: { actor: string; ifMatch?: string; onCommit?: CommitHook<EntryMeta> }): Promise<EntryMeta> {
     if (p.rel === '') throw new BatonError('bad_request', 'cannot delete a workspace root');
     return this.locks.run([this.rel(p)], async () => {
       const cur = await this.resolveExisting(p);
@@ -414,11 +422,12 @@ export class LocalDriver implements StorageDriver {
       await rename(abs, hist.blob(kept.version));
       await hist.append({ ...tombstone(kept.version + 1, opts.actor) });
       await this.syncDir(osDirname(abs));
+      await opts.onCommit?.(entry);
       return entry;
     });
   }
 
-  async move(from: BatonPath, to: BatonPath, opts: { actor: string; overwrite: boolean }): Promise<MoveResult> {
+  async move(from: BatonPath, to: BatonPath, opts: { actor: string; overwrite: boolean; onCommit?: CommitHook<MoveResult> }): Promise<MoveResult> {
     if (from.rel === '' || to.rel === '') throw new BatonError('bad_request', 'cannot move a workspace root');
     if (to.full === from.full) throw new BatonError('bad_request', 'source and destination are the same');
     if (to.full.startsWith(from.full + '/')) throw new BatonError('bad_request', 'cannot move a folder into itself');
@@ -446,7 +455,9 @@ export class LocalDriver implements StorageDriver {
         throw err;
       }
       if (sst.isDirectory()) {
-        return { from: fromEntry, to: { ...fromEntry, path: to.full } };
+        const moved = { from: fromEntry, to: { ...fromEntry, path: to.full } };
+        await opts.onCommit?.(moved);
+        return moved;
       }
       if (!fromLatest || fromLatest.deleted || fromLatest.etag !== fromEntry.etag) {
         await fromHist.append({ ...recordOf(fromEntry, 'fs') });
@@ -462,7 +473,9 @@ export class LocalDriver implements StorageDriver {
       await toHist.append(rec);
       await this.syncDir(osDirname(this.abs(to)));
       await this.syncDir(osDirname(this.abs(from)));
-      return { from: fromEntry, to: this.entryOf(to, sst, rec, rec.etag) };
+      const moved = { from: fromEntry, to: this.entryOf(to, sst, rec, rec.etag) };
+      await opts.onCommit?.(moved);
+      return moved;
     });
   }
 
@@ -493,11 +506,22 @@ export class LocalDriver implements StorageDriver {
     await unlink(staged);
   }
 
-  async restore(p: BatonPath, version: number, opts: { actor: string }): Promise<WriteResult & { restoredFrom: number }> {
+  async restore(p: BatonPath, version: number, opts: { actor: string; onCommit?: CommitHook<WriteResult> }): Promise<WriteResult & { restoredFrom: number }> {
     const { entry, body } = await this.readVersion(p, version);
     const mimeType = entry.mimeType ?? guessMimeType(basename(p));
-    const result = await this.write(p, body, { mimeType, actor: opts.actor, maxBytes: Number.MAX_SAFE_INTEGER });
+    const result = await this.write(p, body, { mimeType, actor: opts.actor, maxBytes: Number.MAX_SAFE_INTEGER, onCommit: opts.onCommit });
     return { ...result, restoredFrom: version };
+  }
+
+  withPathLock<T>(paths: readonly BatonPath[], fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(paths.map((x) => this.rel(x)), fn);
+  }
+
+  async lastRecord(p: BatonPath): Promise<VersionInfo | null> {
+    const rec = await this.history(p).latest();
+    if (!rec) return null;
+    const { movedTo: _movedTo, ...info } = rec;
+    return info;
   }
 
   // ---- walking ----------------------------------------------------------------------------

@@ -1,0 +1,142 @@
+import type { Redis } from 'ioredis';
+import { newEventId, type BatonEvent, type NewEvent } from './event.js';
+
+const NOTIFY_CHANNEL = 'baton:events:notify';
+
+const k = {
+  seq: (ws: string) => `baton:ev:${ws}:seq`,
+  stream: (ws: string) => `baton:ev:${ws}:log`,
+  index: (ws: string) => `baton:ev:${ws}:index`,
+  ids: (ws: string) => `baton:ev:${ws}:ids`,
+};
+
+/**
+ * Numbering, appending, index update and notification happen in one Lua script, so an event
+ * is either wholly in the log with its `seq` or not at all. The index maps each live path to
+ * the etag its last event reported; with `onlyIfChanged`, an event whose state the index
+ * already holds is dropped — that is how a change seen twice (watcher and rescan, or two
+ * replicas) is reported once.
+ */
+const APPEND = `
+local path, etag, mode, json, from, onlyIfChanged, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+if onlyIfChanged == '1' then
+  local cur = redis.call('HGET', KEYS[3], path)
+  if mode == 'set' and cur == etag then return 0 end
+  if mode == 'del' and not cur then return 0 end
+end
+local seq = redis.call('INCR', KEYS[1])
+local body = string.sub(json, 1, -2) .. ',"seq":' .. seq .. '}'
+redis.call('XADD', KEYS[2], seq .. '-0', 'e', body)
+if mode == 'set' then redis.call('HSET', KEYS[3], path, etag) elseif mode == 'del' then redis.call('HDEL', KEYS[3], path) end
+if from ~= '' then redis.call('HDEL', KEYS[3], from) end
+redis.call('HSET', KEYS[4], id, seq)
+redis.call('PUBLISH', '${NOTIFY_CHANNEL}', ARGV[8] .. ':' .. seq)
+return seq
+`;
+
+export interface AppendOptions {
+  /** How the event changes the index: 'set' the path's etag, 'del' it, or leave it. */
+  index: 'set' | 'del' | 'none';
+  onlyIfChanged?: boolean;
+}
+
+/** The durable, ordered, per-workspace event log (Redis streams with IDs `<seq>-0`). */
+export class EventLog {
+  private listeners = new Set<(ws: string, seq: number) => void>();
+  private subscriber: Redis | null = null;
+
+  constructor(private readonly redis: Redis) {}
+
+  /** One subscriber connection per process wakes every long-poll and SSE stream. */
+  async start(): Promise<void> {
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => undefined);
+    await this.subscriber.subscribe(NOTIFY_CHANNEL);
+    this.subscriber.on('message', (_ch: string, msg: string) => {
+      const i = msg.lastIndexOf(':');
+      const ws = msg.slice(0, i);
+      const seq = Number(msg.slice(i + 1));
+      for (const l of this.listeners) l(ws, seq);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.listeners.clear();
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+
+  onAppend(listener: (ws: string, seq: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Append; returns the event with its seq, or null when `onlyIfChanged` found nothing new. */
+  async append(input: NewEvent, opts: AppendOptions): Promise<BatonEvent | null> {
+    const event = { ...input, id: newEventId(), time: input.time ?? new Date().toISOString() };
+    const ws = input.workspace;
+    const json = JSON.stringify(event);
+    const seq = (await this.redis.eval(
+      APPEND,
+      4,
+      k.seq(ws),
+      k.stream(ws),
+      k.index(ws),
+      k.ids(ws),
+      input.path,
+      input.etag ?? '',
+      opts.index,
+      json,
+      input.from ?? '',
+      opts.onlyIfChanged ? '1' : '0',
+      event.id,
+      ws,
+    )) as number;
+    return seq === 0 ? null : { ...event, seq };
+  }
+
+  async lastSeq(ws: string): Promise<number> {
+    return Number((await this.redis.get(k.seq(ws))) ?? 0);
+  }
+
+  /** Events of one workspace with seq > after, oldest first. */
+  async read(ws: string, after: number, count: number): Promise<BatonEvent[]> {
+    const rows = (await this.redis.xrange(k.stream(ws), `${after + 1}-0`, '+', 'COUNT', count)) as Array<[string, string[]]>;
+    return rows.map(([, fields]) => JSON.parse(fields[1]!) as BatonEvent);
+  }
+
+  async byId(ws: string, id: string): Promise<BatonEvent | null> {
+    const seq = await this.redis.hget(k.ids(ws), id);
+    if (!seq) return null;
+    const rows = (await this.redis.xrange(k.stream(ws), `${seq}-0`, `${seq}-0`)) as Array<[string, string[]]>;
+    return rows[0] ? (JSON.parse(rows[0][1][1]!) as BatonEvent) : null;
+  }
+
+  /** The index: path → etag as last reported by an event. */
+  async indexOf(ws: string): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.redis.hgetall(k.index(ws))));
+  }
+
+  async indexed(ws: string, path: string): Promise<string | null> {
+    return this.redis.hget(k.index(ws), path);
+  }
+
+  /** Drop events older than the retention; the index is kept (it describes the present). */
+  async trim(ws: string, olderThan: Date): Promise<number> {
+    let cut = 0;
+    let after = 0;
+    for (;;) {
+      const batch = await this.read(ws, after, 500);
+      if (batch.length === 0) break;
+      const old = batch.filter((e) => Date.parse(e.time) < olderThan.getTime());
+      if (old.length === 0) break;
+      cut = old.at(-1)!.seq;
+      if (old.length < batch.length) break;
+      after = cut;
+    }
+    if (cut === 0) return 0;
+    const dropped = await this.read(ws, 0, cut);
+    if (dropped.length > 0) await this.redis.hdel(k.ids(ws), ...dropped.map((e) => e.id));
+    await this.redis.xtrim(k.stream(ws), 'MINID', `${cut + 1}-0`);
+    return dropped.length;
+  }
+}

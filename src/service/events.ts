@@ -1,0 +1,137 @@
+import { can, canReadUnder } from '../auth/authorize.js';
+import type { OperationContext } from '../core/context.js';
+import { BatonError } from '../core/errors.js';
+import { globMatcher, globReachesUnder } from '../core/glob.js';
+import { parsePath, workspaceRoot } from '../core/paths.js';
+import type { BatonEvent } from '../events/event.js';
+import type { EventLog } from '../events/event-log.js';
+import type { WorkspaceRegistry } from '../workspaces/registry.js';
+import { pageLimit } from './cursor.js';
+
+/** Per-workspace positions in the event logs: `{workspace: lastSeenSeq}`. */
+export type EventCursor = Record<string, number>;
+
+export function encodeEventCursor(c: EventCursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeEventCursor(s: string): EventCursor {
+  try {
+    const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown;
+    if (c && typeof c === 'object' && !Array.isArray(c) && Object.values(c).every((v) => Number.isInteger(v) && (v as number) >= 0)) {
+      return c as EventCursor;
+    }
+  } catch {
+    // fall through
+  }
+  throw new BatonError('bad_request', 'after is not a cursor this API returned');
+}
+
+export interface EventQuery {
+  glob?: string;
+  /** A cursor from an earlier page; '0' for the oldest retained event; absent for "from now". */
+  after?: string;
+  waitSeconds?: number;
+  limit?: number;
+}
+
+const MAX_WAIT_SECONDS = 300;
+
+/** Reading the event logs: filtered to what the key may read, paged, long-polled. */
+export class EventService {
+  constructor(
+    private readonly log: EventLog,
+    private readonly workspaces: WorkspaceRegistry,
+  ) {}
+
+  private scope(ctx: OperationContext, glob: string): string[] {
+    const p = ctx.principal!;
+    const segs = (ws: string) => [ws];
+    return this.workspaces
+      .list()
+      .map((w) => w.def.name)
+      .filter((ws) => globReachesUnder(glob, segs(ws)) && canReadUnder(p, workspaceRoot(ws)));
+  }
+
+  /** The starting cursor: explicit, from the oldest ('0'), or from now. */
+  async startCursor(ctx: OperationContext, q: EventQuery): Promise<{ glob: string; workspaces: string[]; cursor: EventCursor }> {
+    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
+    ctx.audit.action = 'events.read';
+    const glob = q.glob ?? '/**';
+    if (!glob.startsWith('/')) throw new BatonError('bad_request', 'path must be a glob starting with /');
+    ctx.audit.path = glob;
+    const workspaces = this.scope(ctx, glob);
+    if (workspaces.length === 0 && glob !== '/**') throw new BatonError('forbidden', `no events under ${glob} are readable with this key`);
+    let cursor: EventCursor;
+    if (q.after === '0') cursor = Object.fromEntries(workspaces.map((w) => [w, 0]));
+    else if (q.after) cursor = decodeEventCursor(q.after);
+    else cursor = Object.fromEntries(await Promise.all(workspaces.map(async (w) => [w, await this.log.lastSeq(w)] as const)));
+    for (const w of workspaces) cursor[w] ??= 0;
+    return { glob, workspaces, cursor };
+  }
+
+  /**
+   * One page after `cursor` (which it advances): events in time order across workspaces,
+   * waiting up to `waitSeconds` for the first one when there is none yet.
+   */
+  async page(ctx: OperationContext, glob: string, workspaces: string[], cursor: EventCursor, limitIn: number | undefined, waitSeconds = 0): Promise<BatonEvent[]> {
+    const limit = pageLimit(limitIn);
+    const p = ctx.principal!;
+    const match = globMatcher(glob);
+    const visible = (e: BatonEvent) => (match(e.path) || (e.from !== undefined && match(e.from))) && can(p, 'read', parsePath(e.path));
+    const deadline = Date.now() + Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
+    for (;;) {
+      const woke = this.nextAppend(workspaces, deadline);
+      const out = await this.collect(workspaces, cursor, limit, visible);
+      if (out.length > 0 || Date.now() >= deadline) {
+        woke.cancel();
+        return out;
+      }
+      await woke.promise;
+    }
+  }
+
+  private async collect(workspaces: string[], cursor: EventCursor, limit: number, visible: (e: BatonEvent) => boolean): Promise<BatonEvent[]> {
+    const out: BatonEvent[] = [];
+    for (let round = 0; round < 20 && out.length < limit; round++) {
+      const batches = await Promise.all(workspaces.map((w) => this.log.read(w, cursor[w] ?? 0, limit)));
+      const merged = batches.flat().sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.seq - b.seq));
+      if (merged.length === 0) break;
+      for (const e of merged) {
+        if (out.length === limit) return out;
+        cursor[e.workspace] = e.seq;
+        if (visible(e)) out.push(e);
+      }
+    }
+    return out;
+  }
+
+  /** Resolves at the next append to one of the workspaces, or at the deadline. */
+  private nextAppend(workspaces: string[], deadline: number): { promise: Promise<void>; cancel(): void } {
+    let off = () => {};
+    let timer: NodeJS.Timeout | undefined;
+    const promise = new Promise<void>((resolve) => {
+      const wanted = new Set(workspaces);
+      off = this.log.onAppend((ws) => {
+        if (wanted.has(ws)) resolve();
+      });
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    }).finally(() => {
+      off();
+      clearTimeout(timer);
+    });
+    return {
+      promise,
+      cancel: () => {
+        off();
+        clearTimeout(timer);
+      },
+    };
+  }
+
+  async read(ctx: OperationContext, q: EventQuery): Promise<{ events: BatonEvent[]; cursor: string }> {
+    const { glob, workspaces, cursor } = await this.startCursor(ctx, q);
+    const events = await this.page(ctx, glob, workspaces, cursor, q.limit, q.waitSeconds ?? 0);
+    return { events, cursor: encodeEventCursor(cursor) };
+  }
+}

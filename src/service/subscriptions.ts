@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import type { OperationContext } from '../core/context.js';
+import { BatonError } from '../core/errors.js';
+import { globBase, globReachesUnder } from '../core/glob.js';
+import { EVENT_TYPES, type BatonEvent, type EventType } from '../events/event.js';
+import type { EventLog } from '../events/event-log.js';
+import type { WorkspaceRegistry } from '../workspaces/registry.js';
+import type { AttemptLog } from '../webhooks/attempts.js';
+import { deliveryJobId, type Dispatcher } from '../webhooks/dispatcher.js';
+import { publicView, subscriptionMatches, type Subscription, type SubscriptionStore } from '../webhooks/subscriptions.js';
+import { UrlPolicy } from '../webhooks/url-policy.js';
+import type { EventCursor } from './events.js';
+
+export const newSubscriptionSchema = z
+  .object({
+    url: z.string().min(1).max(2048),
+    paths: z.array(z.string().startsWith('/').max(1024)).min(1).max(64),
+    events: z.array(z.enum(EVENT_TYPES)).optional(),
+  })
+  .strict();
+
+export const replaySchema = z.object({ eventIds: z.array(z.string()).max(10_000).optional(), since: z.string().optional() }).strict();
+
+/** A subscribe grant covers a subscription glob when the glob stays inside the grant's folder. */
+function covers(grantGlob: string, glob: string): boolean {
+  if (grantGlob === glob) return true;
+  if (!grantGlob.endsWith('/**')) return false;
+  const base = grantGlob.slice(0, -3);
+  return glob === base || glob.startsWith(`${base}/`);
+}
+
+function ownerOf(p: Principal): string {
+  return p.kind === 'admin' ? 'admin' : p.id;
+}
+
+/** Creating, listing and replaying webhook subscriptions, authorized per caller. */
+export class SubscriptionService {
+  constructor(
+    private readonly store: SubscriptionStore,
+    private readonly attempts: AttemptLog,
+    private readonly events: EventLog,
+    private readonly dispatcher: Dispatcher,
+    private readonly policy: UrlPolicy,
+    private readonly workspaces: WorkspaceRegistry,
+  ) {}
+
+  private principal(ctx: OperationContext, action: string, path: string | null = null): Principal {
+    ctx.audit.action = action;
+    ctx.audit.path = path;
+    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
+    return ctx.principal;
+  }
+
+  private async owned(p: Principal, id: string): Promise<Subscription> {
+    const sub = await this.store.get(id);
+    if (!sub || (p.kind !== 'admin' && sub.owner !== ownerOf(p))) throw new BatonError('not_found', `no subscription ${id}`);
+    return sub;
+  }
+
+  async create(ctx: OperationContext, input: z.infer<typeof newSubscriptionSchema>) {
+    const p = this.principal(ctx, 'subscription.create', input.paths.join(','));
+    for (const glob of input.paths) {
+      if (p.kind !== 'admin' && !p.grants.some((g) => g.action === 'subscribe' && covers(g.glob, glob))) {
+        throw new BatonError('forbidden', `subscribe on ${glob} is not granted to this key`);
+      }
+    }
+    UrlPolicy.parse(input.url);
+    await this.policy.check(input.url).catch((err) => {
+      if (err instanceof BatonError) throw err;
+      // An unresolvable name may resolve later; delivery checks again on every attempt.
+    });
+    const sub = await this.store.create({ url: input.url, paths: input.paths, events: input.events as EventType[] | undefined, owner: ownerOf(p) });
+    return { ...publicView(sub), secret: sub.secret };
+  }
+
+  async list(ctx: OperationContext) {
+    const p = this.principal(ctx, 'subscription.list');
+    const all = await this.store.all();
+    return all.filter((s) => p.kind === 'admin' || s.owner === ownerOf(p)).map(publicView);
+  }
+
+  async get(ctx: OperationContext, id: string) {
+    const p = this.principal(ctx, 'subscription.read', `sub:${id}`);
+    return publicView(await this.owned(p, id));
+  }
+
+  async remove(ctx: OperationContext, id: string) {
+    const p = this.principal(ctx, 'subscription.delete', `sub:${id}`);
+    const sub = await this.owned(p, id);
+    if (sub.owner.startsWith('yaml:')) throw new BatonError('conflict', 'this subscription is declared in workspace YAML; remove it there');
+    await this.store.remove(id);
+    await this.attempts.remove(id);
+    return { id, deleted: true };
+  }
+
+  async deliveries(ctx: OperationContext, id: string, status?: string) {
+    const p = this.principal(ctx, 'subscription.deliveries', `sub:${id}`);
+    await this.owned(p, id);
+    return this.attempts.list(id, status);
+  }
+
+  /** Deliver again: named events, or everything matching since a cursor; dead letters included. */
+  async replay(ctx: OperationContext, id: string, input: z.infer<typeof replaySchema>) {
+    const p = this.principal(ctx, 'subscription.replay', `sub:${id}`);
+    const sub = await this.owned(p, id);
+    if (!input.eventIds && input.since === undefined) throw new BatonError('bad_request', 'replay needs eventIds or since');
+    const workspaces = this.workspaces
+      .list()
+      .map((w) => w.def.name)
+      .filter((ws) => sub.paths.some((g) => globReachesUnder(g, [ws]) || globBase(g) === '/'));
+    const picked: BatonEvent[] = [];
+    const live = { ...sub, enabled: true };
+    if (input.eventIds) {
+      for (const eid of input.eventIds) {
+        for (const ws of workspaces) {
+          const e = await this.events.byId(ws, eid);
+          if (e && subscriptionMatches(live, e)) picked.push(e);
+        }
+      }
+    } else {
+      let start: EventCursor = {};
+      if (input.since && input.since !== '0') {
+        try {
+          start = JSON.parse(Buffer.from(input.since, 'base64url').toString('utf8')) as EventCursor;
+        } catch {
+          throw new BatonError('bad_request', 'since is not a cursor this API returned');
+        }
+      }
+      for (const ws of workspaces) {
+        let after = Number(start[ws] ?? 0);
+        for (;;) {
+          const batch = await this.events.read(ws, after, 500);
+          if (batch.length === 0) break;
+          picked.push(...batch.filter((e) => subscriptionMatches(live, e)));
+          after = batch.at(-1)!.seq;
+        }
+      }
+    }
+    // Replaying is the operator saying the receiver is back: a 410-disabled subscription resumes.
+    await this.store.enable(sub.id);
+    const stamp = `r${Date.now().toString(36)}`;
+    await this.dispatcher.queue.addBulk(
+      picked.map((event) => ({ name: event.event, data: { subId: sub.id, event }, opts: this.dispatcher.jobOptions(deliveryJobId(sub.id, event.id, stamp)) })),
+    );
+    return { replayed: picked.length, eventIds: picked.map((e) => e.id) };
+  }
+}

@@ -1,0 +1,147 @@
+import { relative, sep } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from 'pino';
+import type { Recorder } from '../core/recorder.js';
+import { parsePath, workspaceRoot, type BatonPath } from '../core/paths.js';
+import type { EventLog } from '../events/event-log.js';
+import type { StorageDriver } from '../storage/driver.js';
+import type { WorkspaceDefinition } from '../workspaces/definition.js';
+
+/**
+ * Reports files that change on a local workspace's disk without Baton: chokidar for speed, a
+ * periodic rescan and a start-up reconcile for completeness (chokidar misses files in large
+ * bursts and in folders made a moment earlier, and nothing watches while Baton is down).
+ *
+ * Every path is judged against the event index (path → etag of its last event) while holding
+ * the path's lock, the same lock Baton's own writes hold while they record their event. So a
+ * change Baton made is never reported twice, and a change seen by both chokidar and a rescan
+ * is reported once. A change whose version record names an agent (an acknowledged-or-not write
+ * cut short by a crash before its event) is reported with that agent as actor, not `fs`.
+ */
+export class WorkspaceWatcher {
+  private watcher: FSWatcher | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private scanning: Promise<void> | null = null;
+  private pending = new Set<string>();
+  private draining: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly def: WorkspaceDefinition,
+    private readonly driver: StorageDriver,
+    private readonly rootDir: string,
+    private readonly events: EventLog,
+    private readonly recorder: Recorder,
+    private readonly rescanMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.watcher = watch(this.rootDir, {
+      ignoreInitial: true,
+      ignored: (p: string) => {
+        const rel = relative(this.rootDir, p);
+        return rel === '.baton' || rel.startsWith(`.baton${sep}`) || rel.split(sep).some((s) => s.startsWith('.baton'));
+      },
+      awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 },
+      followSymlinks: false,
+    });
+    this.watcher.on('add', (p) => this.enqueue(p));
+    this.watcher.on('change', (p) => this.enqueue(p));
+    this.watcher.on('unlink', (p) => this.enqueue(p));
+    // A folder that appears may already hold files chokidar will never announce.
+    this.watcher.on('addDir', () => this.rescanSoon());
+    this.watcher.on('unlinkDir', () => this.rescanSoon());
+    this.watcher.on('error', (err) => {
+      this.log.warn({ workspace: this.def.name, err: String(err) }, 'watcher error; rescanning');
+      this.rescanSoon();
+    });
+    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    this.rescanSoon();
+    this.timer = setInterval(() => this.rescanSoon(), this.rescanMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.watcher?.close();
+    await this.scanning;
+    await this.draining;
+  }
+
+  private toPath(abs: string): BatonPath | null {
+    const rel = relative(this.rootDir, abs);
+    if (!rel || rel.startsWith('..')) return null;
+    try {
+      return parsePath(`/${this.def.name}/${rel.split(sep).join('/')}`);
+    } catch {
+      return null;
+    }
+  }
+
+  private enqueue(abs: string): void {
+    const p = this.toPath(abs);
+    if (!p) return;
+    this.pending.add(p.full);
+    this.draining ??= this.drain().finally(() => (this.draining = null));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.size > 0 && !this.stopped) {
+      const batch = [...this.pending];
+      this.pending.clear();
+      for (const full of batch) await this.check(parsePath(full));
+    }
+  }
+
+  rescanSoon(): void {
+    if (this.stopped) return;
+    this.scanning ??= this.rescan()
+      .catch((err) => this.log.warn({ workspace: this.def.name, err: String(err) }, 'rescan failed'))
+      .finally(() => (this.scanning = null));
+  }
+
+  /** Compare the whole tree with the event index; check every difference under its lock. */
+  private async rescan(): Promise<void> {
+    const index = await this.events.indexOf(this.def.name);
+    const seen = new Set<string>();
+    for await (const e of this.driver.walk(workspaceRoot(this.def.name), { after: null, recursive: true })) {
+      if (this.stopped) return;
+      if (e.type !== 'file') continue;
+      seen.add(e.path.full);
+      const st = await this.driver.stat(e.path).catch(() => null);
+      if (st && index.get(e.path.full) !== st.etag) await this.check(e.path);
+    }
+    for (const full of index.keys()) {
+      if (!seen.has(full) && !this.stopped) await this.check(parsePath(full));
+    }
+  }
+
+  /** Report the path's current state if its last event does not already describe it. */
+  private async check(p: BatonPath): Promise<void> {
+    try {
+      await this.driver.withPathLock([p], async () => {
+        const st = await this.driver.stat(p).catch(() => null);
+        const indexed = await this.events.indexed(this.def.name, p.full);
+        const rec = await this.driver.lastRecord(p);
+        const base = { workspaceId: this.def.id, workspace: this.def.name, path: p.full };
+        if (st?.type === 'file') {
+          if (indexed === st.etag) return;
+          const actor = rec && !rec.deleted && rec.etag === st.etag && rec.actor !== 'fs' ? rec.actor : 'fs';
+          await this.recorder.emit(
+            { ...base, event: indexed ? 'file.updated' : 'file.created', mimeType: st.mimeType, size: st.size, etag: st.etag, version: st.version, actor },
+            { index: 'set', onlyIfChanged: true },
+          );
+        } else if (!st && indexed !== null) {
+          const actor = rec?.deleted && rec.actor !== 'fs' ? rec.actor : 'fs';
+          await this.recorder.emit(
+            { ...base, event: 'file.deleted', mimeType: null, size: 0, etag: null, version: rec?.deleted ? rec.version : null, actor },
+            { index: 'del', onlyIfChanged: true },
+          );
+        }
+      });
+    } catch (err) {
+      this.log.warn({ path: p.full, err: String(err) }, 'could not check a changed path');
+    }
+  }
+}

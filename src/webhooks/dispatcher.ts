@@ -1,0 +1,104 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { BatonEvent } from '../events/event.js';
+import type { EventLog } from '../events/event-log.js';
+import { subscriptionMatches, type Subscription, type SubscriptionStore } from './subscriptions.js';
+
+export const DELIVERY_QUEUE = 'baton-deliveries';
+export const BULL_PREFIX = 'baton:bull';
+
+export interface DeliveryJob {
+  subId: string;
+  event: BatonEvent;
+}
+
+/** One job per (event, subscription); the id makes a second enqueue of the same pair a no-op. */
+export function deliveryJobId(subId: string, eventId: string, replay?: string): string {
+  return replay ? `${subId}__${eventId}__${replay}` : `${subId}__${eventId}`;
+}
+
+const CATCH_UP_MS = 1000;
+
+/**
+ * Turns events into delivery jobs. The write path calls `fanout` right after an event is
+ * recorded (the fast path); a catch-up loop walks each workspace's log from a stored cursor and
+ * fans out again, so an event recorded just before a crash still gets its jobs. Deterministic
+ * job ids make the overlap harmless.
+ */
+export class Dispatcher {
+  readonly queue: Queue<DeliveryJob>;
+  private timer: NodeJS.Timeout | null = null;
+  private catchingUp: Promise<void> | null = null;
+  private readonly connection: Redis;
+
+  constructor(
+    redisUrl: string,
+    private readonly redis: Redis,
+    private readonly events: EventLog,
+    private readonly subs: SubscriptionStore,
+    private readonly attempts: number,
+    private readonly workspaces: () => string[],
+    private readonly log: Logger,
+  ) {
+    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.connection.on('error', () => undefined);
+    this.queue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: this.connection, prefix: BULL_PREFIX });
+  }
+
+  start(): void {
+    const tick = () => {
+      this.catchingUp ??= this.catchUp()
+        .catch((err) => this.log.warn({ err: String(err) }, 'delivery catch-up failed'))
+        .finally(() => (this.catchingUp = null));
+    };
+    tick();
+    this.timer = setInterval(tick, CATCH_UP_MS);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.catchingUp;
+    await this.queue.close();
+    await this.connection.quit().catch(() => undefined);
+  }
+
+  async fanout(event: BatonEvent, only?: Subscription[]): Promise<number> {
+    const subs = only ?? (await this.subs.all());
+    const jobs = subs
+      // A subscription hears of changes made after it was created; older ones only by replay.
+      .filter((s) => subscriptionMatches(s, event) && event.time >= s.createdAt)
+      .map((s) => ({ name: event.event, data: { subId: s.id, event }, opts: this.jobOptions(deliveryJobId(s.id, event.id)) }));
+    if (jobs.length > 0) await this.queue.addBulk(jobs);
+    return jobs.length;
+  }
+
+  jobOptions(jobId: string) {
+    return {
+      jobId,
+      attempts: this.attempts,
+      backoff: { type: 'baton' },
+      // Completed jobs stay a day so a late duplicate enqueue still collapses onto them;
+      // failed ones stay as the dead-letter list until replayed or trimmed.
+      removeOnComplete: { age: 24 * 3600, count: 200_000 },
+      removeOnFail: { age: 30 * 24 * 3600, count: 100_000 },
+    };
+  }
+
+  private async catchUp(): Promise<void> {
+    for (const ws of this.workspaces()) {
+      const key = `baton:ev:${ws}:dispatched`;
+      let cursor = Number((await this.redis.get(key)) ?? 0);
+      const last = await this.events.lastSeq(ws);
+      if (cursor >= last) continue;
+      const subs = await this.subs.all();
+      while (cursor < last) {
+        const batch = await this.events.read(ws, cursor, 500);
+        if (batch.length === 0) break;
+        for (const e of batch) await this.fanout(e, subs);
+        cursor = batch.at(-1)!.seq;
+        await this.redis.set(key, String(cursor));
+      }
+    }
+  }
+}
