@@ -1,5 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.js';
+import { registerBrowse } from './commands/browse.js';
+import { registerFiles } from './commands/files.js';
+import { registerKeys } from './commands/keys.js';
 import { registerServe } from './commands/serve.js';
+import { registerWorkspaces } from './commands/workspaces.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('baton')
@@ -7,10 +12,16 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
+  registerKeys(program);
+  registerFiles(program);
+  registerBrowse(program);
+  registerAudit(program);
+  registerWorkspaces(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) process.exit(err.exitCode);
+    // Help and --version exit 0; anything else commander refuses is a usage error.
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     throw err;
   }
 }

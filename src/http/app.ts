@@ -13,6 +13,8 @@ import { eventRoutes } from './routes/events.js';
 import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+
 /** The REST interface: a thin shell that turns HTTP into calls on the shared core. */
 export function createHttpApp(core: Core): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -21,19 +23,20 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
     const e = toBatonError(err);
     if (e.code === 'internal') core.log.error({ err: e.cause ?? err, path: c.req.path }, 'unhandled error');
     for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
+    // HEAD answers carry no body; the code travels in a header too.
+    c.header('Baton-Error-Code', e.code);
     return c.json(e.toJSON(), e.status as 400);
   });
   app.notFound((c) => c.json(new BatonError('not_found', `no route ${c.req.method} ${c.req.path}`).toJSON(), 404));
 
   app.use('*', observe(core.metrics, core.log));
-  app.route('/', healthRoutes(core));
-
-  // Health routes answered above; everything from here on is audited, allowed or denied.
-  app.use('*', auditScope(core.recorder));
+  app.use('*', auditScope(core.recorder, PUBLIC_PATHS));
+  // Before any route, public ones included: the router only ever sees normalized paths.
   app.use('*', async (c, next) => {
     assertNoDotSegments(c);
     await next();
   });
+  app.route('/', healthRoutes(core));
   app.use('*', authenticate(core.keys, core.adminToken));
   app.route('/', filesRoutes(core));
   app.route('/', browseRoutes(core));

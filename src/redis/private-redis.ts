@@ -1,7 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { ensureDir, readText, writeTextAtomic } from '../storage/local/host-files.js';
+import { ensureDir, findExecutable, readText, writeTextAtomic } from '../storage/local/host-files.js';
 import { BatonError } from '../core/errors.js';
 
 export const REDIS_INSTALL_HINT = 'sudo apt-get update && sudo apt-get install -y redis-server';
@@ -33,12 +33,6 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export function redisServerBinary(): string | null {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  const path = found.stdout.trim();
-  return found.status === 0 && path ? path : null;
-}
-
 /**
  * A redis-server owned by this process: loopback only, append-only file on (fsync every
  * second), data under `dir`, stopped when Baton stops. Used when no REDIS_URL is given.
@@ -51,7 +45,7 @@ export class PrivateRedis {
   constructor(private readonly dir: string) {}
 
   async start(): Promise<string> {
-    const bin = redisServerBinary();
+    const bin = await findExecutable('redis-server');
     if (!bin) {
       throw new BatonError('unavailable', `redis-server was not found. Install it with:\n  ${REDIS_INSTALL_HINT}\nor point Baton at a running Redis with REDIS_URL=redis://host:6379`);
     }

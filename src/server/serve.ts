@@ -1,8 +1,10 @@
 import { join } from 'node:path';
-import type { Server } from 'node:http';
-import { serve as serveNode } from '@hono/node-server';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
+import { newContext } from '../core/context.js';
+import { BatonError } from '../core/errors.js';
 import { createHttpApp } from '../http/app.js';
 import { createLogger } from '../observability/logger.js';
 import { PrivateRedis } from '../redis/private-redis.js';
@@ -17,6 +19,24 @@ export interface RunningBaton {
 }
 
 const BAD_REQUEST_BODY = JSON.stringify({ error: { code: 'bad_request', message: 'malformed HTTP request' } });
+
+/**
+ * The HTTP adapter refuses a raw backslash in the path before the app sees the request, with an
+ * empty 400. Baton answers it like any other hostile path: JSON `invalid_path`, audited.
+ */
+function refuseRawBackslash(req: IncomingMessage, res: ServerResponse, core: Core): boolean {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (!path.includes('\\')) return false;
+  const err = new BatonError('invalid_path', 'path contains a backslash');
+  void core.recorder.finish(newContext(null, `http.${(req.method ?? 'get').toLowerCase()}`, path.slice(0, 1100)), err);
+  const body = JSON.stringify(err.toJSON());
+  res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'baton-error-code': err.code });
+  res.end(body);
+  req.resume();
+  return true;
+}
 
 /** Start everything `baton serve` runs, in order, and return a handle that stops it in reverse. */
 export async function startBaton(settings: Settings, opts: { onAdminToken?: (token: string, file: string) => void } = {}): Promise<RunningBaton> {
@@ -42,9 +62,14 @@ export async function startBaton(settings: Settings, opts: { onAdminToken?: (tok
   core.background.start();
   const app = createHttpApp(core);
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serveNode({ fetch: app.fetch, port: settings.port, hostname: settings.host }, () => resolve(s as Server));
-    s.once('error', reject);
+  const listener = getRequestListener(app.fetch, { hostname: settings.host });
+  const server = createServer((req, res) => {
+    if (refuseRawBackslash(req, res, core)) return;
+    void listener(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => resolve());
   });
   // Requests Node's parser refuses (a raw backslash, bad headers) still get a JSON error.
   server.on('clientError', (_err, socket) => {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadSettings, type SettingFlags } from '../../config/settings.js';
-import { startBaton } from '../../server/serve.js';
 
 export function registerServe(program: Command): void {
   program
@@ -15,6 +14,8 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'log level (BATON_LOG_LEVEL, default info)')
     .action(async (flags: SettingFlags) => {
       const settings = loadSettings(flags);
+      // Loaded on demand: client commands should not pay for the server's start-up imports.
+      const { startBaton } = await import('../../server/serve.js');
       const baton = await startBaton(settings, {
         onAdminToken: (token, file) =>
           process.stderr.write(`baton: generated an admin token (kept in ${file}; shown only now):\n  ${token}\n`),

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { mkdir, open, readFile, readdir, rename, unlink, chmod } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, chmod, constants, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { delimiter, dirname, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
 /**
@@ -49,6 +49,20 @@ export async function* readLines(file: string): AsyncGenerator<string> {
   } finally {
     stream.destroy();
   }
+}
+
+/** The first executable called `name` on PATH, or null. */
+export async function findExecutable(name: string, path = process.env.PATH ?? ''): Promise<string | null> {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      continue;
+    }
+  }
+  return null;
 }
 
 export async function ensureDir(dir: string): Promise<void> {

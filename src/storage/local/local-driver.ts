@@ -123,7 +123,13 @@ export class LocalDriver implements StorageDriver {
     }
     if (!this.inside(real)) throw new BatonError('invalid_path', 'path resolves outside its workspace');
     if (real !== abs && this.isMetaPath(real)) throw new BatonError('invalid_path', 'path resolves into reserved metadata');
-    return stat(real, { bigint: true });
+    try {
+      return await stat(real, { bigint: true });
+    } catch (err) {
+      // Moved or deleted by a racing request between realpath and stat: it is simply gone.
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return null;
+      throw err;
+    }
   }
 
   private isMetaPath(real: string): boolean {

@@ -1,0 +1,194 @@
+import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { allEvents, type Ev } from '../helpers/events.js';
+import { client, createKey } from '../helpers/http.js';
+import { eventually, sleep } from '../helpers/receiver.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+
+/** Files that change on the workspace's disk without Baton: reported once, as actor fs. */
+
+const ENV = { BATON_RESCAN_SECONDS: '2' };
+
+let redis: TestRedis;
+let a: TestBaton;
+let b: TestBaton | null = null;
+let agentKey: string;
+
+const onDisk = (p: string) => join(a.dataDir, p.replace(/^\//, ''));
+const admin = () => client(a.url, a.adminToken);
+
+/** Wait until `glob` has at least `n` events, then a little more (two rescans), and return them all. */
+async function settle(api: ReturnType<typeof client>, glob: string, n: number, timeoutMs = 15_000): Promise<Ev[]> {
+  await eventually(async () => (await allEvents(api, glob)).length >= n, timeoutMs, `${n} events under ${glob}`, 250);
+  await sleep(4500);
+  return allEvents(api, glob);
+}
+
+function countBy<T>(xs: T[], key: (x: T) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
+  return m;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  a = await startBaton({ redisUrl: redis.url, env: ENV });
+  agentKey = (await createKey(a.url, a.adminToken, { agent: 'api-writer', grants: ['read:/demo/**', 'write:/demo/**', 'delete:/demo/**'] })).key;
+  // the watcher reconciles once at start; let it settle before dropping files
+  await sleep(500);
+});
+afterAll(async () => {
+  await b?.stop();
+  await a?.stop();
+  await redis?.stop();
+  if (a) {
+    removeDir(a.dataDir);
+    removeDir(a.workspacesDir);
+  }
+});
+
+describe('one process', () => {
+  it('a file written, rewritten and removed on disk gives created, updated, deleted with actor fs, once each', async () => {
+    const p = '/demo/inbox/disk-note.txt';
+    writeFileSync(onDisk(p), 'first');
+    const created = await eventually(async () => (await allEvents(admin(), p)).find((e) => e.event === 'file.created'), 10_000, 'file.created');
+    const head = await admin().head(p);
+    expect(created).toMatchObject({ path: p, workspaceId: 'ws_demo', actor: 'fs', size: 5 });
+    expect(created.id).toMatch(/^evt_/);
+    expect(`"${created.etag}"`).toBe(head.headers.get('etag'));
+    expect(Number.isInteger(created.version)).toBe(true);
+
+    await sleep(50);
+    writeFileSync(onDisk(p), 'second, longer');
+    const updated = await eventually(async () => (await allEvents(admin(), p)).find((e) => e.event === 'file.updated'), 10_000, 'file.updated');
+    expect(updated).toMatchObject({ path: p, actor: 'fs', size: 14 });
+    expect(updated.etag).not.toBe(created.etag);
+    expect(updated.seq).toBeGreaterThan(created.seq);
+
+    unlinkSync(onDisk(p));
+    await eventually(async () => (await allEvents(admin(), p)).find((e) => e.event === 'file.deleted'), 10_000, 'file.deleted');
+    await sleep(4500); // two rescans
+    const all = await allEvents(admin(), p);
+    expect(all.map((e) => [e.event, e.actor])).toEqual([
+      ['file.created', 'fs'],
+      ['file.updated', 'fs'],
+      ['file.deleted', 'fs'],
+    ]);
+  });
+
+  it('a writer that writes a temp file and renames it is seen once, under the final name only', async () => {
+    const dir = '/demo/outbox/atomic';
+    mkdirSync(onDisk(dir), { recursive: true });
+    const finals: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const name = `report-${i}.md`;
+      const tmp = i % 2 ? `.${name}.${process.pid}.tmp` : `${name}~tmp${i}`;
+      writeFileSync(onDisk(`${dir}/${tmp}`), `# report ${i}\n`);
+      renameSync(onDisk(`${dir}/${tmp}`), onDisk(`${dir}/${name}`));
+      finals.push(`${dir}/${name}`);
+      await sleep(20);
+    }
+    const evs = await settle(admin(), `${dir}/**`, 20);
+    expect(evs.filter((e) => !finals.includes(e.path)).map((e) => [e.event, e.path])).toEqual([]);
+    expect(evs.map((e) => e.path).sort()).toEqual([...finals].sort());
+    expect(evs.every((e) => e.event === 'file.created' && e.actor === 'fs')).toBe(true);
+  });
+
+  it("Baton's own API writes are reported once each, never again by the watcher", async () => {
+    const api = client(a.url, agentKey);
+    const dir = '/demo/drafts/api';
+    for (let i = 0; i < 10; i++) expect((await api.put(`${dir}/f${i}.txt`, `v1 ${i}`)).status).toBe(201);
+    for (let i = 0; i < 5; i++) expect((await api.put(`${dir}/f${i}.txt`, `v2 ${i}`)).status).toBe(200);
+    for (let i = 5; i < 8; i++) expect((await api.post('/v1/move', { from: `${dir}/f${i}.txt`, to: `${dir}/moved/f${i}.txt` })).status).toBe(200);
+    for (let i = 8; i < 10; i++) expect((await api.del(`${dir}/f${i}.txt`)).status).toBeLessThan(300);
+    const evs = await settle(admin(), `${dir}/**`, 20);
+    expect(evs.filter((e) => e.actor !== 'agent:api-writer').map((e) => [e.event, e.path, e.actor])).toEqual([]);
+    const tally = countBy(evs, (e) => e.event);
+    expect(Object.fromEntries(tally)).toEqual({ 'file.created': 10, 'file.updated': 5, 'file.moved': 3, 'file.deleted': 2 });
+  });
+
+  it('1,000 files dropped at once into a new folder give exactly 1,000 file.created events, none twice', async () => {
+    const dir = onDisk('/demo/inbox/bulk');
+    mkdirSync(dir);
+    for (let i = 0; i < 1000; i++) writeFileSync(join(dir, `f${String(i).padStart(4, '0')}.txt`), `bulk ${i}`);
+    const t0 = Date.now();
+    let evs: Ev[] = [];
+    try {
+      await eventually(async () => (evs = await allEvents(admin(), '/demo/inbox/bulk/**')).length >= 1000, 30_000, '1000 events', 500);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; got ${evs.length} (${new Set(evs.map((e) => e.path)).size} distinct paths) after ${Date.now() - t0} ms`);
+    }
+    await sleep(4500);
+    evs = await allEvents(admin(), '/demo/inbox/bulk/**');
+    const dup = [...countBy(evs, (e) => e.path)].filter(([, n]) => n > 1);
+    expect(dup, 'paths reported more than once').toEqual([]);
+    expect(evs).toHaveLength(1000);
+    expect(evs.every((e) => e.event === 'file.created' && e.actor === 'fs')).toBe(true);
+    expect(new Set(evs.map((e) => e.id)).size).toBe(1000);
+  }, 60_000);
+});
+
+describe('two processes on one data directory and Redis', () => {
+  it('a dropped file is reported once, and API writes through either process once', async () => {
+    b = await startBaton({ redisUrl: redis.url, dataDir: a.dataDir, workspacesDir: a.workspacesDir, env: ENV, adminToken: a.adminToken });
+    await sleep(1000);
+    const dir = '/demo/events/pair';
+    mkdirSync(onDisk(dir), { recursive: true });
+    for (let i = 0; i < 30; i++) writeFileSync(onDisk(`${dir}/d${i}.txt`), `dropped ${i}`);
+    const viaA = client(a.url, agentKey);
+    const viaB = client(b.url, agentKey);
+    for (let i = 0; i < 10; i++) expect((await (i % 2 ? viaA : viaB).put(`${dir}/api${i}.txt`, `api ${i}`)).status).toBe(201);
+    const evs = await settle(client(b.url, b.adminToken), `${dir}/**`, 40);
+    const dup = [...countBy(evs, (e) => e.path)].filter(([, n]) => n > 1);
+    expect(dup, 'paths reported more than once').toEqual([]);
+    expect(evs).toHaveLength(40);
+    for (const e of evs) expect(e.actor, e.path).toBe(e.path.includes('/api') ? 'agent:api-writer' : 'fs');
+  });
+
+  it('kill -9 of the process holding the watch lease: files dropped afterwards are still reported once', async () => {
+    const r = new Redis(redis.url);
+    let holder: TestBaton;
+    let survivor: TestBaton;
+    try {
+      // which process watches is internal; the lease records its holder's pid
+      const token = (await r.get('baton:watch:demo')) ?? '';
+      if (token.startsWith(`${b!.proc.pid}-`)) {
+        holder = b!;
+        survivor = a;
+      } else {
+        holder = a;
+        survivor = b!;
+      }
+    } finally {
+      r.disconnect();
+    }
+    const seenBefore = (await allEvents(client(survivor.url, survivor.adminToken), '/demo/**')).length;
+    await holder.kill();
+    const dir = '/demo/tasks/pending/after-kill';
+    mkdirSync(onDisk(dir), { recursive: true });
+    for (let i = 0; i < 15; i++) writeFileSync(onDisk(`${dir}/t${i}.json`), JSON.stringify({ i }));
+    await sleep(300);
+    writeFileSync(onDisk(`${dir}/t0.json`), JSON.stringify({ i: 0, again: true })); // changed again before anyone watched
+    const api = client(survivor.url, survivor.adminToken);
+    let evs: Ev[] = [];
+    try {
+      await eventually(async () => (evs = await allEvents(api, `${dir}/**`)).length >= 15, 30_000, '15 events after the kill', 500);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; got ${evs.length}`);
+    }
+    await sleep(4500);
+    evs = await allEvents(api, `${dir}/**`);
+    const dup = [...countBy(evs, (e) => e.path)].filter(([, n]) => n > 1);
+    expect(dup, 'paths reported more than once').toEqual([]);
+    expect(evs).toHaveLength(15);
+    expect(evs.every((e) => e.event === 'file.created' && e.actor === 'fs')).toBe(true);
+    // the take-over reconcile did not report anything already reported a second time
+    const everything = await allEvents(api, '/demo/**');
+    expect(everything.length).toBe(seenBefore + 15);
+    const dupAll = [...countBy(everything.filter((e) => e.event === 'file.created'), (e) => e.path)].filter(([, n]) => n > 1);
+    expect(dupAll).toEqual([]);
+  }, 60_000);
+});
