@@ -20,6 +20,9 @@ export interface Settings {
   };
   eventRetentionHours: number;
   rescanSeconds: number;
+  maxCausationDepth: number;
+  leaseSeconds: number;
+  maxAttempts: number;
 }
 
 /** Link-local (which holds most clouds' metadata address) plus the metadata addresses outside it. */
@@ -59,5 +62,8 @@ export function loadSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     },
     eventRetentionHours: z.coerce.number().positive().parse(env.BATON_EVENT_RETENTION_HOURS || 168),
     rescanSeconds: z.coerce.number().positive().parse(env.BATON_RESCAN_SECONDS || 30),
+    maxCausationDepth: int('BATON_MAX_CAUSATION_DEPTH').parse(env.BATON_MAX_CAUSATION_DEPTH || 16),
+    leaseSeconds: z.coerce.number().positive().parse(env.BATON_LEASE_SECONDS || 300),
+    maxAttempts: int('BATON_MAX_ATTEMPTS').min(1).parse(env.BATON_MAX_ATTEMPTS || 5),
   };
 }

@@ -8,6 +8,12 @@ export interface OperationContext {
   principal: Principal | null;
   actor: string;
   audit: { action: string; path: string | null; etag: string | null };
+  /** From `Baton-Causation`: the event this request answers. */
+  causedBy?: string;
+  /** Resolved by the loop guard: recorded on every event this request makes. */
+  causation?: { eventId: string; depth: number };
+  /** From `Baton-Ticket` + `Baton-Fencing-Token`: writes only go through with the current token. */
+  fencing?: { ticket: string; token: number };
 }
 
 export function newContext(principal: Principal | null, action: string, path: string | null = null): OperationContext {

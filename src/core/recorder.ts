@@ -13,6 +13,8 @@ import { isBatonError } from './errors.js';
  * tool writing straight to disk).
  */
 export class Recorder {
+  private readonly listeners: Array<(e: BatonEvent) => Promise<void>> = [];
+
   constructor(
     private readonly audit: AuditLog,
     private readonly events: EventLog,
@@ -20,6 +22,11 @@ export class Recorder {
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {}
+
+  /** In-process reactions to every recorded event (e.g. keeping ticket queues in step). */
+  onEvent(listener: (e: BatonEvent) => Promise<void>): void {
+    this.listeners.push(listener);
+  }
 
   finish(ctx: OperationContext, err?: unknown): Promise<void> {
     const code = err === undefined ? null : isBatonError(err) ? err.code : 'internal';
@@ -44,6 +51,7 @@ export class Recorder {
     const event = await this.events.append(input, opts);
     if (!event) return null;
     this.metrics.events.inc({ event: event.event, source: event.actor === 'fs' || event.actor === 's3' ? event.actor : 'api' });
+    for (const l of this.listeners) await l(event).catch((err) => this.log.warn({ err: String(err), event: event.id }, 'event listener failed'));
     this.dispatcher.fanout(event).catch((err) => this.log.warn({ err: String(err), event: event.id }, 'fanout deferred to catch-up'));
     return event;
   }

@@ -4,6 +4,7 @@ import type { Core } from '../server/core.js';
 import type { AppEnv } from './env.js';
 import { auditScope } from './middleware/audit-scope.js';
 import { authenticate } from './middleware/authenticate.js';
+import { coordinationHeaders } from './middleware/coordination-headers.js';
 import { observe } from './middleware/observe.js';
 import { assertNoDotSegments } from './raw-path.js';
 import { adminRoutes } from './routes/admin.js';
@@ -12,6 +13,7 @@ import { browseRoutes } from './routes/browse.js';
 import { eventRoutes } from './routes/events.js';
 import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { ticketRoutes } from './routes/tickets.js';
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
@@ -38,10 +40,12 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
   });
   app.route('/', healthRoutes(core));
   app.use('*', authenticate(core.keys, core.adminToken));
+  app.use('*', coordinationHeaders());
   app.route('/', filesRoutes(core));
   app.route('/', browseRoutes(core));
   app.route('/', adminRoutes(core));
   app.route('/', auditRoutes(core));
   app.route('/', eventRoutes(core));
+  app.route('/', ticketRoutes(core));
   return app;
 }

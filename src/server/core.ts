@@ -10,6 +10,11 @@ import { Metrics } from '../observability/metrics.js';
 import { EventService } from '../service/events.js';
 import { FileService } from '../service/files.js';
 import { SubscriptionService } from '../service/subscriptions.js';
+import { TicketService } from '../service/tickets.js';
+import { CausationGuard } from '../guards/causation.js';
+import { RateLimiter } from '../guards/rate-limit.js';
+import { FencingGuard } from '../tickets/fencing-guard.js';
+import { TicketStore } from '../tickets/ticket-store.js';
 import { AttemptLog } from '../webhooks/attempts.js';
 import { DeliveryWorker } from '../webhooks/delivery-worker.js';
 import { Dispatcher } from '../webhooks/dispatcher.js';
@@ -30,6 +35,7 @@ export interface Core {
   files: FileService;
   events: EventService;
   subscriptions: SubscriptionService;
+  tickets: TicketService;
   metrics: Metrics;
   adminToken: string;
   /** Background work started after the core is built, stopped before it is closed. */
@@ -56,6 +62,10 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
   const policy = new UrlPolicy(wh.deny, wh.allow);
   const worker = new DeliveryWorker({ redisUrl, retrySchedule: wh.retrySchedule, timeoutMs: wh.timeoutMs, concurrency: 64 }, subs, attempts, policy, metrics, log);
   const recorder = new Recorder(audit, eventLog, dispatcher, metrics, log);
+  const ticketStore = new TicketStore(redis);
+  const guards = { fencing: new FencingGuard(ticketStore), causation: new CausationGuard(eventLog, workspaces, settings.maxCausationDepth), rates: new RateLimiter(redis) };
+  const files = new FileService(workspaces, recorder, guards, settings.maxBodyBytes);
+  const tickets = new TicketService(ticketStore, files, workspaces, recorder, { leaseSeconds: settings.leaseSeconds, maxAttempts: settings.maxAttempts }, log);
   const watchers = new WatchSupervisor(redis, workspaces, eventLog, recorder, settings.rescanSeconds, log);
   const retention = settings.eventRetentionHours * 3600_000;
   let trimTimer: NodeJS.Timeout | null = null;
@@ -67,7 +77,8 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
     keys: new KeyStore(redis),
     audit,
     recorder,
-    files: new FileService(workspaces, recorder, settings.maxBodyBytes),
+    files,
+    tickets,
     events: new EventService(eventLog, workspaces),
     subscriptions: new SubscriptionService(subs, attempts, eventLog, dispatcher, policy, workspaces),
     metrics,
@@ -77,6 +88,7 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
         dispatcher.start();
         worker.start();
         watchers.start();
+        tickets.start();
         const trim = () => {
           for (const w of workspaces.list()) {
             eventLog.trim(w.def.name, new Date(Date.now() - retention)).catch((err) => log.warn({ err: String(err) }, 'event trim failed'));
@@ -87,6 +99,7 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
       },
       async stop() {
         if (trimTimer) clearInterval(trimTimer);
+        await tickets.stop();
         await watchers.stop();
         await worker.stop();
         await dispatcher.stop();

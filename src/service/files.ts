@@ -1,6 +1,9 @@
 import type { Readable } from 'node:stream';
 import { authorize, can, canReadUnder } from '../auth/authorize.js';
-import type { Principal } from '../auth/principal.js';
+import type { Principal, RateLimits } from '../auth/principal.js';
+import type { CausationGuard } from '../guards/causation.js';
+import type { RateLimiter } from '../guards/rate-limit.js';
+import type { FencingGuard } from '../tickets/fencing-guard.js';
 import type { OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { globMatcher } from '../core/glob.js';
@@ -54,12 +57,36 @@ function toListEntry(e: EntryMeta): ListEntry {
  * File operations as every interface sees them: authorize, then call the workspace's driver,
  * then note what the audit entry should say. REST, MCP and the CLI all come through here.
  */
+export interface WriteGuards {
+  fencing: FencingGuard;
+  causation: CausationGuard;
+  rates: RateLimiter;
+}
+
 export class FileService {
   constructor(
     private readonly workspaces: WorkspaceRegistry,
     private readonly recorder: Recorder,
+    private readonly guards: WriteGuards,
     private readonly maxBodyBytes: number,
   ) {}
+
+  /** A key's own limits, else its workspace's default for keys. */
+  private limitsFor(p: Principal, path: BatonPath): RateLimits | undefined {
+    if (p.kind !== 'key') return undefined;
+    return p.limits ?? this.workspaces.get(path.workspace)?.def.limits;
+  }
+
+  /** Rate limits apply to every file operation of a key. */
+  private async admit(p: Principal, path: BatonPath): Promise<void> {
+    if (p.kind === 'key') await this.guards.rates.admit(p.id, this.limitsFor(p, path));
+  }
+
+  /** Before any change: the loop guard and the fencing token, so a refused request changes nothing. */
+  async guardChange(ctx: OperationContext, path: BatonPath): Promise<void> {
+    await this.guards.causation.check(ctx, path.workspace);
+    await this.guards.fencing.check(ctx);
+  }
 
   /** Record a change as an event, inside the driver's commit so events follow disk order. */
   private emitFor(ctx: OperationContext, type: EventType, extra: Partial<NewEvent> = {}) {
@@ -76,6 +103,7 @@ export class FileService {
           etag: type === 'file.deleted' ? null : e.etag,
           version: e.version,
           actor: ctx.actor,
+          ...(ctx.causation ? { causation: ctx.causation } : {}),
           ...extra,
         },
         { index: type === 'file.deleted' ? 'del' : 'set' },
@@ -96,6 +124,15 @@ export class FileService {
   async put(ctx: OperationContext, path: BatonPath, body: Readable, opts: PutOptions): Promise<WriteResult> {
     const p = this.begin(ctx, 'file.write', path);
     authorize(p, 'write', path, this.gatesOf(path));
+    await this.admit(p, path);
+    const result = await this.commitWrite(ctx, path, body, opts);
+    if (p.kind === 'key') await this.guards.rates.charge(p.id, this.limitsFor(p, path), result.entry.size);
+    return result;
+  }
+
+  /** Write without authorizing: for services that already authorized a larger operation. */
+  async commitWrite(ctx: OperationContext, path: BatonPath, body: Readable, opts: PutOptions): Promise<WriteResult> {
+    await this.guardChange(ctx, path);
     const ws = this.workspaces.resolve(path);
     const result = await ws.driver.write(path, body, {
       mimeType: opts.mimeType || guessMimeType(basename(path)),
@@ -112,6 +149,7 @@ export class FileService {
   async get(ctx: OperationContext, path: BatonPath, opts: { version?: number } = {}): Promise<{ entry: EntryMeta; body: Readable }> {
     const p = this.begin(ctx, 'file.read', path);
     authorize(p, 'read', path);
+    await this.admit(p, path);
     const out = await this.workspaces.resolve(path).driver.read(path, opts);
     ctx.audit.etag = out.entry.etag;
     return out;
@@ -120,6 +158,7 @@ export class FileService {
   async stat(ctx: OperationContext, path: BatonPath): Promise<EntryMeta> {
     const p = this.begin(ctx, 'file.stat', path);
     authorize(p, 'read', path);
+    await this.admit(p, path);
     const entry = await this.workspaces.resolve(path).driver.stat(path);
     if (!entry) throw new BatonError('not_found', `${path.full} does not exist`);
     ctx.audit.etag = entry.etag;
@@ -129,6 +168,8 @@ export class FileService {
   async delete(ctx: OperationContext, path: BatonPath, opts: { ifMatch?: string } = {}): Promise<EntryMeta> {
     const p = this.begin(ctx, 'file.delete', path);
     authorize(p, 'delete', path);
+    await this.admit(p, path);
+    await this.guardChange(ctx, path);
     const entry = await this.workspaces.resolve(path).driver.delete(path, {
       actor: ctx.actor,
       ifMatch: opts.ifMatch,
@@ -143,6 +184,7 @@ export class FileService {
   async mkdir(ctx: OperationContext, path: BatonPath): Promise<void> {
     const p = this.begin(ctx, 'dir.create', path);
     authorize(p, 'write', path, this.gatesOf(path));
+    await this.admit(p, path);
     await this.workspaces.resolve(path).driver.mkdir(path);
   }
 
@@ -152,9 +194,16 @@ export class FileService {
     authorize(p, 'read', from);
     authorize(p, 'delete', from);
     authorize(p, 'write', to, this.gatesOf(to));
+    await this.admit(p, from);
+    return this.commitMove(ctx, from, to, overwrite);
+  }
+
+  /** Move without authorizing: for services that already authorized a larger operation. */
+  async commitMove(ctx: OperationContext, from: BatonPath, to: BatonPath, overwrite: boolean) {
     if (from.workspace !== to.workspace) {
       throw new BatonError('bad_request', 'moves across workspaces are not supported; copy and delete instead');
     }
+    await this.guardChange(ctx, to);
     const result = await this.workspaces.resolve(from).driver.move(from, to, {
       actor: ctx.actor,
       overwrite,
@@ -169,6 +218,7 @@ export class FileService {
   async versions(ctx: OperationContext, path: BatonPath): Promise<VersionInfo[]> {
     const p = this.begin(ctx, 'file.versions', path);
     authorize(p, 'read', path);
+    await this.admit(p, path);
     return this.workspaces.resolve(path).driver.versions(path);
   }
 
@@ -176,6 +226,8 @@ export class FileService {
     const p = this.begin(ctx, 'file.restore', path);
     authorize(p, 'read', path);
     authorize(p, 'write', path, this.gatesOf(path));
+    await this.admit(p, path);
+    await this.guardChange(ctx, path);
     const result = await this.workspaces.resolve(path).driver.restore(path, version, {
       actor: ctx.actor,
       onCommit: (r) => this.emitFor(ctx, r.created ? 'file.created' : 'file.updated', { restoredFrom: version })(r.entry),
@@ -209,6 +261,7 @@ export class FileService {
   async list(ctx: OperationContext, dir: BatonPath, opts: { recursive: boolean; cursor?: string; limit?: number }) {
     const p = this.begin(ctx, 'dir.list', dir);
     if (!canReadUnder(p, dir)) throw new BatonError('forbidden', `nothing under ${dir.full} is readable with this key`);
+    await this.admit(p, dir);
     const limit = pageLimit(opts.limit);
     const after = decodeCursor(opts.cursor, dir);
     if (dir !== ROOT) {
@@ -238,6 +291,7 @@ export class FileService {
     const p = this.begin(ctx, 'file.search', root);
     if (!opts.glob && !opts.q) throw new BatonError('bad_request', 'search needs a glob, a q, or both');
     if (!canReadUnder(p, root)) throw new BatonError('forbidden', `nothing under ${root.full} is readable with this key`);
+    await this.admit(p, root);
     const limit = pageLimit(opts.limit);
     const after = decodeCursor(opts.cursor, root);
     const prefix = root === ROOT ? '' : root.full;

@@ -29,7 +29,7 @@ export class PathLocks {
         release = await lockfile.lock(join(this.lockDir, key), {
           realpath: false,
           lockfilePath: join(this.lockDir, `${key}.lock`),
-          stale: 10_000,
+          stale: 5_000,
           retries: { retries: 400, factor: 1.3, minTimeout: 2, maxTimeout: 50 },
         });
       } catch (err) {

@@ -1,0 +1,129 @@
+import type { Redis } from 'ioredis';
+
+export interface TicketState {
+  token: number;
+  attempt: number;
+  leaseExpiresAt: number;
+  state: 'pending' | 'in-progress' | 'done' | 'failed';
+  holder: string;
+}
+
+const k = {
+  token: 'baton:tickets:token',
+  queues: 'baton:tickets:queues',
+  pending: (q: string) => `baton:tq:${q}:pending`,
+  leases: (q: string) => `baton:tq:${q}:leases`,
+  ticket: (q: string, name: string) => `baton:tk:${q}:${name}`,
+};
+
+/**
+ * Atomically pop the oldest pending ticket and lease it: one Redis script, so of any number of
+ * claimants across any number of processes exactly one gets each ticket. The fencing token is
+ * one global counter: it only ever increases, whichever queue or replica issued it.
+ */
+const CLAIM = `
+local name = redis.call('ZPOPMIN', KEYS[1])[1]
+if not name then return false end
+local tk = ARGV[3] .. name
+local token = redis.call('INCR', KEYS[3])
+local attempt = redis.call('HINCRBY', tk, 'attempt', 1)
+redis.call('HSET', tk, 'token', token, 'leaseExpiresAt', ARGV[1], 'state', 'in-progress', 'holder', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[1], name)
+return {name, token, attempt}
+`;
+
+/** Check a token and, if it is current and its lease live, apply one transition. */
+const FENCED = `
+local t = redis.call('HMGET', KEYS[1], 'token', 'state', 'leaseExpiresAt')
+if t[1] ~= ARGV[1] or t[2] ~= 'in-progress' or tonumber(t[3]) <= tonumber(ARGV[2]) then
+  return {t[1] or '', t[2] or '', t[3] or ''}
+end
+if ARGV[3] == 'extend' then
+  redis.call('HSET', KEYS[1], 'leaseExpiresAt', ARGV[4])
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+else
+  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'leaseExpiresAt', 0)
+  redis.call('ZREM', KEYS[2], ARGV[5])
+end
+return 1
+`;
+
+/** Take up to N expired leases; ZREM decides which reaper (of several processes) owns each. */
+const REAP = `
+local names = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 50)
+local out = {}
+for _, name in ipairs(names) do
+  if redis.call('ZREM', KEYS[1], name) == 1 then
+    redis.call('HSET', ARGV[2] .. name, 'state', 'pending', 'leaseExpiresAt', 0)
+    table.insert(out, name)
+    table.insert(out, redis.call('HGET', ARGV[2] .. name, 'attempt') or '0')
+  end
+end
+return out
+`;
+
+export type FenceOutcome = { ok: true } | { ok: false; current: { token: string; state: string; leaseExpiresAt: string } };
+
+/** Ticket state kept aside in Redis: never in the ticket file, and shared by every replica. */
+export class TicketStore {
+  constructor(private readonly redis: Redis) {}
+
+  async addPending(queue: string, name: string, score = Date.now()): Promise<void> {
+    await this.redis.zadd(k.pending(queue), 'NX', score, name);
+  }
+
+  async removePending(queue: string, name: string): Promise<void> {
+    await this.redis.zrem(k.pending(queue), name);
+  }
+
+  async pendingCount(queue: string): Promise<number> {
+    return this.redis.zcard(k.pending(queue));
+  }
+
+  async claim(queue: string, leaseMs: number, holder: string): Promise<{ name: string; token: number; attempt: number; leaseExpiresAt: number } | null> {
+    const leaseExpiresAt = Date.now() + leaseMs;
+    await this.redis.sadd(k.queues, queue);
+    const r = (await this.redis.eval(CLAIM, 3, k.pending(queue), k.leases(queue), k.token, String(leaseExpiresAt), holder, k.ticket(queue, ''))) as
+      | [string, number, number]
+      | null;
+    if (!r) return null;
+    return { name: r[0], token: Number(r[1]), attempt: Number(r[2]), leaseExpiresAt };
+  }
+
+  /** Undo a claim whose file turned out to be gone: the ticket is not pending anymore. */
+  async forget(queue: string, name: string): Promise<void> {
+    await this.redis.multi().zrem(k.leases(queue), name).hset(k.ticket(queue, name), 'state', 'pending', 'leaseExpiresAt', 0).exec();
+  }
+
+  async fenced(queue: string, name: string, token: number, transition: 'extend' | 'done' | 'failed' | 'pending', newExpiry = 0): Promise<FenceOutcome> {
+    const r = (await this.redis.eval(FENCED, 2, k.ticket(queue, name), k.leases(queue), String(token), String(Date.now()), transition, String(newExpiry), name)) as
+      | number
+      | [string, string, string];
+    if (r === 1) return { ok: true };
+    const [t, state, lease] = r as [string, string, string];
+    return { ok: false, current: { token: t, state, leaseExpiresAt: lease } };
+  }
+
+  async get(queue: string, name: string): Promise<TicketState | null> {
+    const h = await this.redis.hgetall(k.ticket(queue, name));
+    if (!h.token) return null;
+    return {
+      token: Number(h.token),
+      attempt: Number(h.attempt ?? 0),
+      leaseExpiresAt: Number(h.leaseExpiresAt ?? 0),
+      state: (h.state ?? 'pending') as TicketState['state'],
+      holder: h.holder ?? '',
+    };
+  }
+
+  async queues(): Promise<string[]> {
+    return this.redis.smembers(k.queues);
+  }
+
+  async reap(queue: string): Promise<Array<{ name: string; attempt: number }>> {
+    const r = (await this.redis.eval(REAP, 1, k.leases(queue), String(Date.now()), k.ticket(queue, ''))) as string[];
+    const out: Array<{ name: string; attempt: number }> = [];
+    for (let i = 0; i < r.length; i += 2) out.push({ name: r[i]!, attempt: Number(r[i + 1]) });
+    return out;
+  }
+}
