@@ -59,6 +59,31 @@ export const openApiDocument = {
     },
     '/v1/audit': { get: { summary: 'Audit entries (?path=&actor=&action=&since=&limit=&cursor=)', responses: { '200': ok('entries and cursor'), default: err } } },
     '/v1/audit/verify': { get: { summary: 'Walk the hash chain; name the first broken entry', responses: { '200': ok('verdict'), default: err } } },
+    '/v1/events': {
+      get: { summary: 'Ordered events the key may read (?path=GLOB&after=CURSOR&wait=SECONDS&limit=); no after = from now, after=0 = oldest', responses: { '200': ok('events and cursor'), default: err } },
+    },
+    '/v1/events/stream': { get: { summary: 'The same as Server-Sent Events; resumable with Last-Event-ID', responses: { '200': { description: 'text/event-stream' }, default: err } } },
+    '/v1/subscriptions': {
+      post: { summary: 'Create a webhook: {url,paths,events?} → {id,secret}', responses: { '201': ok('subscription with its secret, shown once'), default: err } },
+      get: { summary: "The caller's subscriptions (admin: all)", responses: { '200': ok('subscriptions'), default: err } },
+    },
+    '/v1/subscriptions/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: 'One subscription', responses: { '200': ok('subscription'), default: err } },
+      delete: { summary: 'Remove a subscription', responses: { '200': ok('removed'), default: err } },
+    },
+    '/v1/subscriptions/{id}/deliveries': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: 'Delivery attempts, newest first (?status=pending|delivered|failed|dead)', responses: { '200': ok('deliveries'), default: err } },
+    },
+    '/v1/subscriptions/{id}/replay': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      post: { summary: 'Deliver again: {eventIds?, since?}; dead letters included', responses: { '200': ok('replayed'), default: err } },
+    },
+    '/v1/tickets/claim': { post: { summary: 'Claim the oldest pending ticket: {queue, leaseSeconds?}', responses: { '200': ok('ticket with fencingToken and lease'), '204': { description: 'queue empty' }, default: err } } },
+    '/v1/tickets/heartbeat': { post: { summary: 'Extend a lease: {path, fencingToken, leaseSeconds?}', responses: { '200': ok('new lease'), '409': err, default: err } } },
+    '/v1/tickets/complete': { post: { summary: 'Move to done/: {path, fencingToken, result?}', responses: { '200': ok('completed'), '409': err, default: err } } },
+    '/v1/tickets/fail': { post: { summary: 'Move to failed/, or back to pending/ with retry: {path, fencingToken, retry?, reason?}', responses: { '200': ok('failed'), '409': err, default: err } } },
     '/healthz': { get: { security: [], summary: 'Liveness', responses: { '200': ok('alive') } } },
     '/readyz': { get: { security: [], summary: 'Readiness of Redis and every workspace', responses: { '200': ok('ready'), '503': ok('not ready') } } },
     '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
