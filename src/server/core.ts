@@ -22,6 +22,7 @@ import { SubscriptionStore } from '../webhooks/subscriptions.js';
 import { UrlPolicy } from '../webhooks/url-policy.js';
 import { WatchSupervisor } from '../watch/watch-supervisor.js';
 import { WorkspaceRegistry } from '../workspaces/registry.js';
+import { createDriver } from '../storage/create-driver.js';
 
 /** Everything the interfaces (REST, MCP, CLI) share: one instance per `baton serve` process. */
 export interface Core {
@@ -53,7 +54,9 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
   await eventLog.start();
   const subs = new SubscriptionStore(redis);
   const attempts = new AttemptLog(redis);
-  const workspaces = new WorkspaceRegistry(settings.workspacesDir, settings.dataDir, log, (def) => subs.syncDeclared(def.name, def.subscriptions));
+  const workspaces = new WorkspaceRegistry(settings.workspacesDir, settings.dataDir, log, (def) => createDriver(def, { redis }), (def) =>
+    subs.syncDeclared(def.name, def.subscriptions),
+  );
   await workspaces.start({ watch: true });
   const audit = new AuditLog(join(systemDir(settings), 'audit'), redis);
   await audit.open();

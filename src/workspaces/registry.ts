@@ -4,7 +4,6 @@ import type { FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { BatonError } from '../core/errors.js';
 import type { BatonPath } from '../core/paths.js';
-import { createDriver } from '../storage/create-driver.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { listDir, readText, watchDir, writeTextAtomic } from '../storage/local/host-files.js';
 import { toDefinition, type WorkspaceDefinition } from './definition.js';
@@ -31,6 +30,7 @@ export class WorkspaceRegistry {
     private readonly dataDir: string,
     private readonly log: Logger,
     /** Called after a workspace is (re)loaded, e.g. to sync its declared subscriptions. */
+    private readonly makeDriver: (def: WorkspaceDefinition) => StorageDriver,
     private readonly onLoaded: (def: WorkspaceDefinition) => Promise<void> = async () => undefined,
   ) {}
 
@@ -93,7 +93,7 @@ export class WorkspaceRegistry {
       await this.onLoaded(def);
       return;
     }
-    const driver = createDriver(def);
+    const driver = this.makeDriver(def);
     await driver.init(def.folders);
     this.byName.set(def.name, { def, driver });
     if (prev) await prev.driver.close();
