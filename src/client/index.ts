@@ -1,5 +1,8 @@
 import { AuditApi } from './audit.js';
+import { TicketsApi } from './tickets.js';
 import { KeysApi, WorkspacesApi } from './admin.js';
+import { EventsApi } from './events.js';
+import { SubscriptionsApi } from './subscriptions.js';
 import { paginate } from './paginate.js';
 import { bareEtag, encodePath, quoteEtag, Transport } from './transport.js';
 import type {
@@ -33,7 +36,11 @@ export * from './types.js';
 export { BatonClientError, isBatonClientError, type BatonErrorCode } from './errors.js';
 export { encodePath } from './transport.js';
 export { AuditApi } from './audit.js';
+export { TicketsApi, type ClaimedTicket, type HeartbeatResult, type CompleteResult, type FailResult } from './tickets.js';
+export { verifyWebhook, WebhookVerificationError } from './webhooks.js';
 export { KeysApi, WorkspacesApi } from './admin.js';
+export { EventIterator, EventsApi, parseSse, type SseFrame } from './events.js';
+export { SubscriptionsApi } from './subscriptions.js';
 
 const decoder = new TextDecoder();
 
@@ -62,8 +69,8 @@ function metaFrom(path: string, res: Response): FileMeta {
  *
  * Each method resolves to the route's JSON body; failures throw BatonClientError with the
  * API's `code`. Paths are namespace paths (`/workspace/dir/file`); they are percent-encoded
- * per segment here. Route groups (keys, workspaces, audit) are properties, so later groups
- * (events, subscriptions, tickets) join the same way over the shared transport.
+ * per segment here. Route groups (keys, workspaces, audit, events, subscriptions,
+ * tickets) are properties over the shared transport.
  */
 export class BatonClient {
   /** The HTTP layer, shared by every route group. */
@@ -71,12 +78,18 @@ export class BatonClient {
   readonly keys: KeysApi;
   readonly workspaces: WorkspacesApi;
   readonly audit: AuditApi;
+  readonly events: EventsApi;
+  readonly subscriptions: SubscriptionsApi;
+  readonly tickets: TicketsApi;
 
   constructor(opts: BatonClientOptions) {
     this.transport = new Transport(opts);
     this.keys = new KeysApi(this.transport);
     this.workspaces = new WorkspacesApi(this.transport);
     this.audit = new AuditApi(this.transport);
+    this.events = new EventsApi(this.transport);
+    this.subscriptions = new SubscriptionsApi(this.transport);
+    this.tickets = new TicketsApi(this.transport);
   }
 
   /** The server's base URL, without a trailing slash. */
