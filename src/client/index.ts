@@ -36,7 +36,7 @@ export * from './types.js';
 export { BatonClientError, isBatonClientError, type BatonErrorCode } from './errors.js';
 export { encodePath } from './transport.js';
 export { AuditApi } from './audit.js';
-export { TicketsApi, type ClaimedTicket, type HeartbeatResult, type CompleteResult, type FailResult } from './tickets.js';
+export { TicketsApi } from './tickets.js';
 export { verifyWebhook, WebhookVerificationError } from './webhooks.js';
 export { KeysApi, WorkspacesApi } from './admin.js';
 export { EventIterator, EventsApi, parseSse, type SseFrame } from './events.js';

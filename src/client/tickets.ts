@@ -1,31 +1,5 @@
 import type { Transport } from './transport.js';
-import type { CallOptions } from './types.js';
-
-export interface ClaimedTicket {
-  path: string;
-  content: string;
-  fencingToken: number;
-  leaseExpiresAt: string;
-  attempt: number;
-}
-
-export interface HeartbeatResult {
-  path: string;
-  fencingToken: number;
-  leaseExpiresAt: string;
-}
-
-export interface CompleteResult {
-  path: string;
-  fencingToken: number;
-  result: string | null;
-}
-
-export interface FailResult {
-  path: string;
-  retried: boolean;
-  attempt: number | null;
-}
+import type { CallOptions, ClaimedTicket, CompleteResult, FailResult, HeartbeatResult } from './types.js';
 
 /**
  * `/v1/tickets`: the supervisor pattern. Claim takes the oldest ticket of a queue's pending/

@@ -275,3 +275,169 @@ export interface Readiness {
   redis: string;
   workspaces: Record<string, string>;
 }
+
+/** Event types of brief §4. */
+export type EventType =
+  | 'file.created'
+  | 'file.updated'
+  | 'file.deleted'
+  | 'file.moved'
+  | 'ticket.claimed'
+  | 'ticket.completed'
+  | 'ticket.failed'
+  | 'ticket.expired';
+
+/** An event of the log (brief §4); also the body of a webhook. */
+export interface BatonEvent {
+  id: string;
+  event: EventType | (string & {});
+  workspaceId: string;
+  workspace: string;
+  path: string;
+  /** file.moved: where the file was. */
+  from?: string;
+  mimeType: string | null;
+  size: number;
+  etag: string | null;
+  version: number | null;
+  /** Strictly increasing per workspace. */
+  seq: number;
+  /** `agent:<name>`, `human:<name>`, `fs` or `s3`. */
+  actor: string;
+  time: string;
+  restoredFrom?: number;
+  causation?: { eventId: string; depth: number };
+}
+
+/**
+ * Where a read starts: a cursor an earlier answer gave, `0` (or `'0'`) for the oldest retained
+ * event, or absent for "from now" (brief §7).
+ */
+export type EventCursorInput = string | 0;
+
+export interface EventsQuery extends CallOptions {
+  /** A glob, e.g. `/demo/inbox/**` (default every readable event). */
+  path?: string;
+  after?: EventCursorInput;
+  /** Long-poll: wait up to this many seconds for the first event (server cap 300). */
+  wait?: number;
+  /** Page size: default 100, at most 1000. */
+  limit?: number;
+}
+
+/** One page of events; `cursor` is where the next read continues (never null: the log goes on). */
+export interface EventPage {
+  events: BatonEvent[];
+  cursor: string;
+}
+
+export interface EventStreamOptions {
+  /** A glob, e.g. `/demo/inbox/**` (default every readable event). */
+  path?: string;
+  after?: EventCursorInput;
+  /** Ends the stream: the iteration finishes without an error. */
+  signal?: AbortSignal;
+  /** Reconnect (with `Last-Event-ID`) when the connection drops; default true. */
+  reconnect?: boolean;
+  /** First reconnect delay, doubled on each failure up to 30 s (default 1000; a `retry:` field wins). */
+  retryDelayMs?: number;
+  /** Called on each connection's `ready` frame with the cursor the stream starts from. */
+  onReady?: (cursor: string) => void;
+  /** Called when the connection dropped and a reconnect is coming, with the reason. */
+  onReconnect?: (reason: unknown, delayMs: number) => void;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+}
+
+export interface NewSubscription {
+  url: string;
+  /** Globs, e.g. `/demo/inbox/**`; the key needs `subscribe` on each. */
+  paths: string[];
+  /** Only these types (default all). */
+  events?: EventType[];
+}
+
+export interface Subscription {
+  id: string;
+  url: string;
+  paths: string[];
+  events: EventType[] | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  createdAt: string;
+}
+
+/** Returned once, at creation: `secret` (`whsec_…`) signs the deliveries. */
+export interface CreatedSubscription extends Subscription {
+  secret: string;
+}
+
+export interface SubscriptionList {
+  subscriptions: Subscription[];
+}
+
+export interface RemovedSubscription {
+  id: string;
+  deleted: true;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead';
+
+export interface Delivery {
+  eventId: string;
+  attempt: number;
+  status: DeliveryStatus;
+  /** The receiver's HTTP status, null when none came (timeout, refused). */
+  responseStatus: number | null;
+  at: string;
+  nextAttemptAt: string | null;
+  error?: string;
+}
+
+/** Newest first. */
+export interface DeliveryList {
+  deliveries: Delivery[];
+}
+
+export interface DeliveriesQuery extends CallOptions {
+  status?: DeliveryStatus;
+}
+
+export interface ReplayInput extends CallOptions {
+  /** Deliver these events again. */
+  eventIds?: string[];
+  /** Deliver every matching event after this cursor (`0`: every retained one). */
+  since?: EventCursorInput;
+}
+
+export interface ReplayResult {
+  replayed: number;
+  eventIds: string[];
+}
+
+/** Tickets (`/v1/tickets/*`). */
+export interface ClaimedTicket {
+  path: string;
+  content: string;
+  fencingToken: number;
+  leaseExpiresAt: string;
+  attempt: number;
+}
+
+export interface HeartbeatResult {
+  path: string;
+  fencingToken: number;
+  leaseExpiresAt: string;
+}
+
+export interface CompleteResult {
+  path: string;
+  fencingToken: number;
+  result: string | null;
+}
+
+export interface FailResult {
+  path: string;
+  retried: boolean;
+  attempt: number | null;
+}
