@@ -120,23 +120,21 @@ export class EventLog {
     return this.redis.hget(k.index(ws), path);
   }
 
-  /** Drop events older than the retention; the index is kept (it describes the present). */
+  /** Drop events older than the retention, in batches; the index is kept (it describes the present). */
   async trim(ws: string, olderThan: Date): Promise<number> {
     let cut = 0;
-    let after = 0;
+    let dropped = 0;
     for (;;) {
-      const batch = await this.read(ws, after, 500);
-      if (batch.length === 0) break;
+      const batch = await this.read(ws, cut, 500);
       const old = batch.filter((e) => Date.parse(e.time) < olderThan.getTime());
-      if (old.length === 0) break;
-      cut = old.at(-1)!.seq;
-      if (old.length < batch.length) break;
-      after = cut;
+      if (old.length > 0) {
+        await this.redis.hdel(k.ids(ws), ...old.map((e) => e.id));
+        cut = old.at(-1)!.seq;
+        dropped += old.length;
+      }
+      if (old.length === 0 || old.length < batch.length) break;
     }
-    if (cut === 0) return 0;
-    const dropped = await this.read(ws, 0, cut);
-    if (dropped.length > 0) await this.redis.hdel(k.ids(ws), ...dropped.map((e) => e.id));
-    await this.redis.xtrim(k.stream(ws), 'MINID', `${cut + 1}-0`);
-    return dropped.length;
+    if (cut > 0) await this.redis.xtrim(k.stream(ws), 'MINID', `${cut + 1}-0`);
+    return dropped;
   }
 }
