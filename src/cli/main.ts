@@ -1,9 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerBrowse } from './commands/browse.js';
+import { registerEvents } from './commands/events.js';
 import { registerFiles } from './commands/files.js';
 import { registerKeys } from './commands/keys.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerServe } from './commands/serve.js';
+import { registerTickets } from './commands/tickets.js';
+import { registerSubs } from './commands/subs.js';
 import { registerWorkspaces } from './commands/workspaces.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -15,8 +19,12 @@ export async function main(argv: string[]): Promise<void> {
   registerKeys(program);
   registerFiles(program);
   registerBrowse(program);
+  registerEvents(program);
+  registerSubs(program);
   registerAudit(program);
   registerWorkspaces(program);
+  registerTickets(program);
+  registerMcp(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
