@@ -14,6 +14,8 @@ export interface OperationContext {
   causation?: { eventId: string; depth: number };
   /** From `Baton-Ticket` + `Baton-Fencing-Token`: writes only go through with the current token. */
   fencing?: { ticket: string; token: number };
+  /** Re-check the credentials: long-lived requests (long-poll, SSE) call it before each answer. */
+  recheck?: () => Promise<void>;
 }
 
 export function newContext(principal: Principal | null, action: string, path: string | null = null): OperationContext {

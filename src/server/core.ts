@@ -97,7 +97,8 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
             eventLog.trim(w.def.name, new Date(Date.now() - retention)).catch((err) => log.warn({ err: String(err) }, 'event trim failed'));
           }
         };
-        trimTimer = setInterval(trim, 10 * 60_000);
+        // Often enough that nothing outlives the retention by more than a tenth of it.
+        trimTimer = setInterval(trim, Math.min(10 * 60_000, Math.max(1000, retention / 10)));
         trimTimer.unref();
       },
       async stop() {

@@ -88,6 +88,8 @@ export class EventService {
         return out;
       }
       await woke.promise;
+      // A key revoked or expired while this request waited gets nothing more.
+      await ctx.recheck?.();
     }
   }
 

@@ -22,6 +22,7 @@ export function authenticate(keys: KeyStore, adminToken: string): MiddlewareHand
     const ctx = c.get('ctx');
     ctx.principal = principal;
     ctx.actor = actorOf(principal);
+    if (principal.kind === 'key') ctx.recheck = async () => void (await keys.authenticate(presented));
     await next();
   };
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { toBatonError } from '../../core/errors.js';
 import type { Core } from '../../server/core.js';
 import { encodeEventCursor } from '../../service/events.js';
 import { newSubscriptionSchema, replaySchema } from '../../service/subscriptions.js';
@@ -40,7 +41,15 @@ export function eventRoutes(core: Core) {
         // `work` also moves past events this key may not see; each frame's id covers only
         // what was sent before it, so a resume never skips a visible event.
         const work = { ...cursor };
-        const events = await core.events.page(ctx, glob, workspaces, work, 100, SSE_POLL_SECONDS);
+        let events;
+        try {
+          // A key revoked while the stream is open gets an error frame, then nothing more.
+          await ctx.recheck?.();
+          events = await core.events.page(ctx, glob, workspaces, work, 100, SSE_POLL_SECONDS);
+        } catch (err) {
+          await stream.writeSSE({ event: 'error', data: JSON.stringify(toBatonError(err).toJSON()) });
+          break;
+        }
         if (!open) break;
         for (const e of events) {
           cursor[e.workspace] = e.seq;
