@@ -4,6 +4,7 @@ import { registerBrowse } from './commands/browse.js';
 import { registerEvents } from './commands/events.js';
 import { registerFiles } from './commands/files.js';
 import { registerKeys } from './commands/keys.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerServe } from './commands/serve.js';
 import { registerTickets } from './commands/tickets.js';
 import { registerSubs } from './commands/subs.js';
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<void> {
   registerAudit(program);
   registerWorkspaces(program);
   registerTickets(program);
+  registerMcp(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

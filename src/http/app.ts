@@ -14,6 +14,7 @@ import { eventRoutes } from './routes/events.js';
 import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { ticketRoutes } from './routes/tickets.js';
+import { mcpRoutes } from '../mcp/http-transport.js';
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
@@ -47,5 +48,6 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
   app.route('/', auditRoutes(core));
   app.route('/', eventRoutes(core));
   app.route('/', ticketRoutes(core));
+  app.route('/', mcpRoutes(core));
   return app;
 }

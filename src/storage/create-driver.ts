@@ -1,19 +1,19 @@
 import type { Redis } from 'ioredis';
-import { BatonError } from '../core/errors.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
 import type { StorageDriver } from './driver.js';
 import { LocalDriver } from './local/local-driver.js';
+import { S3Driver } from './s3/s3-driver.js';
 
 /** What drivers may share with the rest of Baton: Redis, for arbitration where storage has none. */
 export interface DriverDeps {
   redis: Redis;
 }
 
-export function createDriver(def: WorkspaceDefinition, _deps: DriverDeps): StorageDriver {
+export function createDriver(def: WorkspaceDefinition, deps: DriverDeps): StorageDriver {
   switch (def.storage.driver) {
     case 'local':
       return new LocalDriver(def.name, def.storage.root);
     case 's3':
-      throw new BatonError('bad_request', `workspace ${def.name}: the s3 driver is not available in this build`);
+      return new S3Driver(def.name, def.storage, deps.redis);
   }
 }

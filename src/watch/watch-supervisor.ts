@@ -2,21 +2,35 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Recorder } from '../core/recorder.js';
 import type { EventLog } from '../events/event-log.js';
+import type { StorageDriver } from '../storage/driver.js';
 import { LocalDriver } from '../storage/local/local-driver.js';
+import { S3Driver } from '../storage/s3/s3-driver.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import { Lease } from './lease.js';
+import { S3Reconciler } from './s3-reconciler.js';
 import { WorkspaceWatcher } from './workspace-watcher.js';
 
 const LEASE_MS = 15_000;
 const TICK_MS = 3_000;
 
+/** What watches one workspace for changes made outside Baton. */
+interface Watcher {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Local disks get a disk watcher, S3 buckets a reconciler. */
+function watched(driver: StorageDriver): boolean {
+  return driver instanceof LocalDriver || driver instanceof S3Driver;
+}
+
 /**
- * Decides which process watches which local workspace: one holder per workspace, through a
+ * Decides which process watches which workspace (local disk or S3): one holder per workspace, through a
  * Redis lease. Whoever takes a lease over (at start, or when the holder died) reconciles the
  * whole tree first, so nothing that changed in between goes unreported.
  */
 export class WatchSupervisor {
-  private readonly active = new Map<string, { lease: Lease; watcher: WorkspaceWatcher | null; driver: LocalDriver }>();
+  private readonly active = new Map<string, { lease: Lease; watcher: Watcher | null; driver: StorageDriver }>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
 
@@ -50,7 +64,7 @@ export class WatchSupervisor {
   }
 
   private async tick(): Promise<void> {
-    const live = new Map(this.workspaces.list().filter((w) => w.driver instanceof LocalDriver).map((w) => [w.def.name, w]));
+    const live = new Map(this.workspaces.list().filter((w) => watched(w.driver)).map((w) => [w.def.name, w]));
     for (const [name, a] of this.active) {
       const ws = live.get(name);
       if (!ws || ws.driver !== a.driver) {
@@ -62,12 +76,16 @@ export class WatchSupervisor {
     for (const [name, ws] of live) {
       let a = this.active.get(name);
       if (!a) {
-        a = { lease: new Lease(this.redis, `baton:watch:${name}`, LEASE_MS), watcher: null, driver: ws.driver as LocalDriver };
+        a = { lease: new Lease(this.redis, `baton:watch:${name}`, LEASE_MS), watcher: null, driver: ws.driver };
         this.active.set(name, a);
       }
       const held = await a.lease.tick().catch(() => false);
       if (held && !a.watcher) {
-        a.watcher = new WorkspaceWatcher(ws.def, a.driver, a.driver.rootDir, this.events, this.recorder, this.rescanSeconds * 1000, this.log);
+        const d = a.driver;
+        a.watcher =
+          d instanceof S3Driver
+            ? new S3Reconciler(ws.def, d, this.events, this.recorder, this.log)
+            : new WorkspaceWatcher(ws.def, d, (d as LocalDriver).rootDir, this.events, this.recorder, this.rescanSeconds * 1000, this.log);
         await a.watcher.start();
         this.log.info({ workspace: name }, 'watching workspace');
       } else if (!held && a.watcher) {

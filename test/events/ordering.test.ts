@@ -114,6 +114,14 @@ describe('event payload and order', () => {
     expect(r.json.events[0].seq).toBe(1);
   });
 
+  it('a cursor this API did not return is bad_request', async () => {
+    const r = await writer.call('GET', '/v1/events?after=not-a-cursor');
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe('bad_request');
+    const w = await writer.call('GET', '/v1/events?wait=soon');
+    expect(w.status).toBe(400);
+  });
+
   it('cursor paging with a small limit returns every event once, in seq order', async () => {
     const start = await nowCursor();
     const paths = Array.from({ length: 7 }, (_, i) => `/demo/outbox/page/f${i}.txt`);
@@ -140,12 +148,28 @@ describe('event payload and order', () => {
     await writer.put('/demo/drafts/filt/a.md', 'a');
     await writer.put('/demo/inbox/filt/b.md', 'b');
     await writer.put('/demo/drafts/filt/c.txt', 'c');
+    expect((await writer.post('/v1/move', { from: '/demo/inbox/filt/b.md', to: '/demo/drafts/filt/b.md' })).status).toBe(200);
+    expect((await writer.post('/v1/move', { from: '/demo/drafts/filt/c.txt', to: '/demo/outbox/filt/c.txt' })).status).toBe(200);
     const md = await eventsAfter(start, '/demo/drafts/**/*.md');
-    expect(md.map((e) => e.path)).toEqual(['/demo/drafts/filt/a.md']);
+    expect(md.map((e) => [e.event, e.path])).toEqual([
+      ['file.created', '/demo/drafts/filt/a.md'],
+      ['file.moved', '/demo/drafts/filt/b.md'],
+    ]);
     const drafts = await eventsAfter(start, '/demo/drafts/**');
-    expect(drafts.map((e) => e.path)).toEqual(['/demo/drafts/filt/a.md', '/demo/drafts/filt/c.txt']);
+    expect(drafts.map((e) => [e.event, e.path, e.from])).toEqual([
+      ['file.created', '/demo/drafts/filt/a.md', undefined],
+      ['file.created', '/demo/drafts/filt/c.txt', undefined],
+      ['file.moved', '/demo/drafts/filt/b.md', '/demo/inbox/filt/b.md'],
+      ['file.moved', '/demo/outbox/filt/c.txt', '/demo/drafts/filt/c.txt'],
+    ]);
     const all = await eventsAfter(start, '/**');
-    expect(all.map((e) => e.path)).toEqual(['/demo/drafts/filt/a.md', '/demo/inbox/filt/b.md', '/demo/drafts/filt/c.txt']);
+    expect(all.map((e) => e.path)).toEqual([
+      '/demo/drafts/filt/a.md',
+      '/demo/inbox/filt/b.md',
+      '/demo/drafts/filt/c.txt',
+      '/demo/drafts/filt/b.md',
+      '/demo/outbox/filt/c.txt',
+    ]);
   });
 
   it('a key that reads only /demo/drafts/** sees only drafts events', async () => {
@@ -180,8 +204,8 @@ describe('long-poll', () => {
     expect(r.status).toBe(200);
     expect(r.json.events.map((e: Ev) => e.path)).toEqual(['/demo/inbox/lp/wake.txt']);
     expect(r.json.events[0].actor).toBe('admin');
-    expect(took, `long-poll took ${took} ms`).toBeLessThan(2500);
-    expect(Date.now() - tw).toBeLessThan(1500);
+    expect(took, `long-poll took ${took} ms`).toBeLessThan(3000);
+    expect(Date.now() - tw, 'from the write to the answer').toBeLessThan(2000);
   });
 
   it('with nothing to report, wait=1 returns an empty page after about a second with a usable cursor', async () => {

@@ -32,7 +32,7 @@ export async function openSse(url: string, token: string, headers: Record<string
   const ac = new AbortController();
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...headers }, signal: ac.signal });
   const frames: SseFrame[] = [];
-  let waiter: (() => void) | null = null;
+  const wake: { fn: (() => void) | null } = { fn: null };
   let ended = false;
   const pump = (async () => {
     if (!res.body) return;
@@ -61,14 +61,14 @@ export async function openSse(url: string, token: string, headers: Record<string
           }
           f.data = data.join('\n');
           frames.push(f);
-          waiter?.();
+          wake.fn?.();
         }
       }
     } catch {
       // aborted
     } finally {
       ended = true;
-      waiter?.();
+      wake.fn?.();
     }
   })();
   let read = 0;
@@ -88,9 +88,9 @@ export async function openSse(url: string, token: string, headers: Record<string
         if (left <= 0) throw new Error(`no SSE frame within ${timeoutMs} ms`);
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, left);
-          waiter = () => {
+          wake.fn = () => {
             clearTimeout(t);
-            waiter = null;
+            wake.fn = null;
             resolve();
           };
         });

@@ -1,0 +1,28 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { isBatonClientError } from '../client/errors.js';
+import { isBatonError } from '../core/errors.js';
+
+export interface ToolError {
+  code: string;
+  message: string;
+}
+
+/**
+ * The `{code, message}` of a refusal, whichever side raised it: the core (BatonError) or the
+ * REST API through the client (BatonClientError, carrying the server's code and message).
+ * Anything else is a bug: `internal`, reported through `onInternal` and never shown in detail.
+ */
+export function describeError(err: unknown, onInternal?: (err: unknown) => void): ToolError {
+  if (isBatonError(err)) {
+    if (err.code === 'internal') onInternal?.(err.cause ?? err);
+    return { code: err.code, message: err.message };
+  }
+  if (isBatonClientError(err)) return { code: err.code, message: err.message };
+  onInternal?.(err);
+  return { code: 'internal', message: 'internal error' };
+}
+
+/** A refused call (brief §7): `isError`, text `CODE: message`, structuredContent `{error}`. */
+export function errorResult(e: ToolError): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }], structuredContent: { error: { code: e.code, message: e.message } } };
+}

@@ -1,0 +1,184 @@
+import type { Logger } from 'pino';
+import { parsePath, type BatonPath } from '../core/paths.js';
+import type { Recorder } from '../core/recorder.js';
+import type { EventLog } from '../events/event-log.js';
+import { isMinio, listenMinio } from '../storage/s3/minio-events.js';
+import type { S3Driver } from '../storage/s3/s3-driver.js';
+import type { WorkspaceDefinition } from '../workspaces/definition.js';
+
+const NOTIFY_RETRY_MS = 30_000;
+
+/**
+ * Reports objects that change in an S3 workspace's bucket without Baton (another tool's PUT or
+ * DELETE, while Baton runs or while it was down), with actor `s3`.
+ *
+ * Every `reconcileSeconds` it lists the workspace's objects and compares each ETag with the
+ * event index (path → etag of its last event); every difference, and every indexed path no
+ * longer listed, is checked again under the path's Redis lock — the lock Baton's own writes
+ * hold until their event is recorded — and reported with `onlyIfChanged`. So a Baton write is
+ * never re-reported, and a change seen twice (a notification and a reconcile, or two replicas
+ * in turn) is reported once. An object whose metadata names the Baton write that made it (a
+ * write cut short by a crash before its event) is reported with that writer as actor.
+ *
+ * On MinIO, bucket notifications make changes show up at once; any failure of that listener
+ * leaves the periodic reconcile alone in charge. The WatchSupervisor runs one reconciler per
+ * workspace across all replicas (a Redis lease).
+ */
+export class S3Reconciler {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private pending = new Set<string>();
+  private draining: Promise<void> | null = null;
+  private listener: { stop(): void } | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly def: WorkspaceDefinition,
+    private readonly driver: S3Driver,
+    private readonly events: EventLog,
+    private readonly recorder: Recorder,
+    private readonly log: Logger,
+    private readonly intervalMs = driver.config.reconcileSeconds * 1000,
+  ) {}
+
+  async start(): Promise<void> {
+    this.reconcileSoon();
+    this.timer = setInterval(() => this.reconcileSoon(), this.intervalMs);
+    if (this.driver.config.endpoint) void this.startNotifications();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.listener?.stop();
+    await this.running;
+    await this.draining;
+  }
+
+  private async startNotifications(): Promise<void> {
+    const endpoint = this.driver.config.endpoint!;
+    if (this.stopped || !(await isMinio(endpoint)) || this.stopped) return;
+    this.listener = listenMinio(
+      { endpoint, region: this.driver.config.region, bucket: this.driver.bucket, prefix: this.driver.layout.prefix },
+      (key) => this.onKey(key),
+      (err) => {
+        this.listener = null;
+        if (this.stopped) return;
+        this.log.warn({ workspace: this.def.name, err: String(err) }, 'MinIO notifications stopped; reconciling periodically only, retrying later');
+        this.reconcileSoon();
+        this.retryTimer = setTimeout(() => void this.startNotifications(), NOTIFY_RETRY_MS);
+        this.retryTimer.unref();
+      },
+    );
+    this.log.info({ workspace: this.def.name }, 'listening to MinIO bucket notifications');
+  }
+
+  private onKey(key: string): void {
+    const rel = this.driver.layout.relOf(key);
+    if (rel === null || rel === '' || rel.startsWith('.baton') || rel.endsWith('/')) return;
+    let p: BatonPath;
+    try {
+      p = parsePath(`/${this.def.name}/${rel}`);
+    } catch {
+      return;
+    }
+    this.pending.add(p.full);
+    this.draining ??= this.drain().finally(() => (this.draining = null));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.size > 0 && !this.stopped) {
+      const batch = [...this.pending];
+      this.pending.clear();
+      for (const full of batch) await this.check(parsePath(full));
+    }
+  }
+
+  reconcileSoon(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.reconcile()
+      .then(() => {
+        if (this.lastError) this.log.info({ workspace: this.def.name }, 'S3 reconcile works again');
+        this.lastError = null;
+      })
+      .catch((err) => {
+        const msg = String(err?.message ?? err);
+        if (msg !== this.lastError) this.log.warn({ workspace: this.def.name, err: msg }, 'S3 reconcile failed; retrying');
+        this.lastError = msg;
+      })
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.reconcileSoon();
+        }
+      });
+  }
+
+  /** Compare the bucket with the event index; check every difference under its lock. */
+  async reconcile(): Promise<void> {
+    const index = await this.events.indexOf(this.def.name);
+    const seen = new Set<string>();
+    for await (const f of this.driver.files()) {
+      if (this.stopped) return;
+      seen.add(f.path.full);
+      if (index.get(f.path.full) !== f.etag) await this.check(f.path);
+    }
+    for (const full of index.keys()) {
+      if (this.stopped) return;
+      if (seen.has(full)) continue;
+      let p: BatonPath;
+      try {
+        p = parsePath(full);
+      } catch {
+        continue;
+      }
+      await this.check(p);
+    }
+  }
+
+  /** Report the path's current state if its last event does not already describe it. */
+  private async check(p: BatonPath): Promise<void> {
+    try {
+      await this.driver.withPathLock([p], async () => {
+        const { entry, writer } = await this.driver.inspect(p);
+        const indexed = await this.events.indexed(this.def.name, p.full);
+        const base = { workspaceId: this.def.id, workspace: this.def.name, path: p.full };
+        if (entry) {
+          if (indexed === entry.etag) return;
+          const event = await this.recorder.emit(
+            {
+              ...base,
+              event: indexed ? 'file.updated' : 'file.created',
+              mimeType: entry.mimeType,
+              size: entry.size,
+              etag: entry.etag,
+              version: entry.version,
+              actor: writer ?? 's3',
+            },
+            { index: 'set', onlyIfChanged: true },
+          );
+          if (event && !writer) await this.driver.noteOutsideChange(p);
+        } else if (indexed !== null) {
+          const rec = await this.driver.lastRecord(p);
+          const actor = rec?.deleted && rec.actor !== 's3' ? rec.actor : 's3';
+          const event = await this.recorder.emit(
+            { ...base, event: 'file.deleted', mimeType: null, size: 0, etag: null, version: rec?.deleted ? rec.version : rec ? rec.version + 1 : null, actor },
+            { index: 'del', onlyIfChanged: true },
+          );
+          if (event && !rec?.deleted) await this.driver.noteOutsideChange(p);
+        }
+      });
+    } catch (err) {
+      this.log.warn({ path: p.full, err: String(err) }, 'could not check a changed object');
+    }
+  }
+}

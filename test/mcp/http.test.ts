@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditEntries, type AuditEntryJson } from '../helpers/audit.js';
+import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { client, createKey } from '../helpers/http.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { connect, refusal, textOf } from './helpers.js';
+
+let redis: TestRedis;
+let baton: TestBaton;
+let admin: ReturnType<typeof client>;
+const ALLOWED = 'https://agents.example.com';
+
+beforeAll(async () => {
+  redis = await startRedis();
+  baton = await startBaton({ redisUrl: redis.url, env: { BATON_MCP_ALLOWED_ORIGINS: `${ALLOWED}, http://localhost:1` } });
+  admin = client(baton.url, baton.adminToken);
+});
+afterAll(async () => {
+  await baton?.stop();
+  await redis?.stop();
+  if (baton) {
+    removeDir(baton.dataDir);
+    removeDir(baton.workspacesDir);
+  }
+});
+
+const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+
+function post(body: unknown, headers: Record<string, string> = {}, key: string | null = baton.adminToken) {
+  return fetch(`${baton.url}/mcp`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Audit entries of one actor after `after`, once the trail has caught up with `expected` of them. */
+async function entriesOf(actor: string, after: number, expected: number): Promise<AuditEntryJson[]> {
+  let found: AuditEntryJson[] = [];
+  for (let i = 0; i < 50; i++) {
+    found = (await auditEntries(baton.url, baton.adminToken, { actor })).filter((e) => e.seq > after);
+    if (found.length >= expected) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  return (await auditEntries(baton.url, baton.adminToken, { actor })).filter((e) => e.seq > after);
+}
+
+async function lastSeq(): Promise<number> {
+  const all = await auditEntries(baton.url, baton.adminToken);
+  return all.reduce((m, e) => Math.max(m, e.seq), 0);
+}
+
+describe('POST /mcp', () => {
+  it('accepts no Origin, its own origin and BATON_MCP_ALLOWED_ORIGINS; refuses any other Origin with 403', async () => {
+    expect((await post(INIT)).status).toBe(200);
+    expect((await post(INIT, { origin: baton.url })).status).toBe(200);
+    expect((await post(INIT, { origin: baton.url.replace('127.0.0.1', 'localhost') })).status).toBe(200);
+    expect((await post(INIT, { origin: ALLOWED })).status).toBe(200);
+    for (const origin of ['http://evil.example', 'null', `${baton.url.replace(/:\d+$/, ':1')}`, 'https://agents.example.com.evil.example', 'http://127.0.0.1']) {
+      const r = await post(INIT, { origin });
+      expect(r.status, origin).toBe(403);
+      expect((await r.json()).error.code).toBe('forbidden');
+    }
+    // A page that rebinds its own name to 127.0.0.1 sends a Host it controls: it is not trusted.
+    expect((await post(INIT, { origin: 'http://rebind.example:8787', host: 'rebind.example:8787' })).status).toBe(403);
+  });
+
+  it('needs the bearer key; GET and DELETE are 405 (stateless server)', async () => {
+    const none = await post(INIT, {}, null);
+    expect(none.status).toBe(401);
+    expect((await none.json()).error.code).toBe('unauthorized');
+    expect((await post(INIT, {}, 'bk_not_a_key')).status).toBe(401);
+    const get = await fetch(`${baton.url}/mcp`, { headers: { authorization: `Bearer ${baton.adminToken}`, accept: 'text/event-stream' } });
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    const bad = await fetch(`${baton.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${baton.adminToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{not json',
+    });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe(-32700);
+  });
+
+  it('audits each tool call once, with the agent as actor, allowed or denied with its code', async () => {
+    const { key } = await createKey(baton.url, baton.adminToken, { agent: 'mcp-audited', grants: ['read:/demo/drafts/**', 'write:/demo/drafts/**'] });
+    await admin.put('/demo/drafts/audit/a.md', 'a');
+    const s = await connect('http', baton.url, key);
+    try {
+      await s.tools();
+      await new Promise((r) => setTimeout(r, 500));
+      const mark = await lastSeq();
+      await s.text('read_text_file', { path: '/demo/drafts/audit/a.md' });
+      expect(refusal(await s.call('read_text_file', { path: '/demo/outbox/secret.md' })).code).toBe('forbidden');
+      expect(refusal(await s.call('delete_file', { path: '/demo/drafts/audit/a.md' })).code).toBe('forbidden');
+      await s.text('write_file', { path: '/demo/drafts/audit/b.md', content: 'b' });
+      await s.text('read_multiple_files', { paths: ['/demo/drafts/audit/a.md', '/demo/outbox/x.md'] });
+      const got = await entriesOf('agent:mcp-audited', mark, 6);
+      const view = got.map((e) => [e.action, e.path, e.outcome, e.code]);
+      expect(view).toEqual(
+        expect.arrayContaining([
+          ['file.read', '/demo/drafts/audit/a.md', 'allowed', null],
+          ['file.read', '/demo/outbox/secret.md', 'denied', 'forbidden'],
+          ['mcp.delete_file', '/demo/drafts/audit/a.md', 'denied', 'forbidden'],
+          ['file.write', '/demo/drafts/audit/b.md', 'allowed', null],
+          ['file.read', '/demo/outbox/x.md', 'denied', 'forbidden'],
+        ]),
+      );
+      // Exactly one entry per tool call (read_multiple_files: one per file), nothing for the HTTP requests themselves.
+      expect(got.length).toBe(6);
+      expect(got.filter((e) => e.path === '/demo/drafts/audit/a.md' && e.action === 'file.read').length).toBe(2);
+      expect(got.find((e) => e.action === 'file.write')!.etag).toBeTruthy();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('writes emit the same events as REST writes, with the agent as actor and the request\'s causation', async () => {
+    const { key } = await createKey(baton.url, baton.adminToken, { agent: 'mcp-events', grants: ['read:/demo/**', 'write:/demo/**', 'delete:/demo/**'] });
+    const s = await connect('http', baton.url, key);
+    const start = (await admin.call('GET', '/v1/events?path=/demo/outbox/ev/**')).json.cursor;
+    try {
+      await s.text('write_file', { path: '/demo/outbox/ev/a.md', content: 'one' });
+      await s.text('edit_file', { path: '/demo/outbox/ev/a.md', edits: [{ oldText: 'one', newText: 'two' }] });
+      await s.text('move_file', { source: '/demo/outbox/ev/a.md', destination: '/demo/outbox/ev/b.md' });
+      await s.call('delete_file', { path: '/demo/outbox/ev/b.md' });
+      const page = (await admin.call('GET', `/v1/events?path=/demo/outbox/ev/**&after=${start}`)).json;
+      expect(page.events.map((e: { event: string; path: string; actor: string; from?: string }) => [e.event, e.path, e.actor, e.from ?? null])).toEqual([
+        ['file.created', '/demo/outbox/ev/a.md', 'agent:mcp-events', null],
+        ['file.updated', '/demo/outbox/ev/a.md', 'agent:mcp-events', null],
+        ['file.moved', '/demo/outbox/ev/b.md', 'agent:mcp-events', '/demo/outbox/ev/a.md'],
+        ['file.deleted', '/demo/outbox/ev/b.md', 'agent:mcp-events', null],
+      ]);
+      // Baton-Causation on the /mcp request reaches the events of its tool call (loop guard).
+      const cause = page.events[0].id as string;
+      const caused = await post(
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'write_file', arguments: { path: '/demo/outbox/ev/c.md', content: 'c' } } },
+        { 'baton-causation': cause, 'mcp-protocol-version': '2025-06-18' },
+        key,
+      );
+      expect(caused.status).toBe(200);
+      expect((await caused.json()).result.content[0].text).toBe('Successfully wrote to /demo/outbox/ev/c.md');
+      const after = (await admin.call('GET', `/v1/events?path=/demo/outbox/ev/c.md&after=${start}`)).json.events;
+      expect(after[0].causation).toEqual({ eventId: cause, depth: 1 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a revoked key fails on its next call', async () => {
+    const k = await createKey(baton.url, baton.adminToken, { agent: 'mcp-revoked', grants: ['read:/demo/**'] });
+    const s = await connect('http', baton.url, k.key);
+    const stdio = await connect('stdio', baton.url, k.key);
+    try {
+      expect(textOf(await s.call('list_allowed_directories'))).toBe('Allowed directories:\n/demo');
+      expect(textOf(await stdio.call('list_allowed_directories'))).toBe('Allowed directories:\n/demo');
+      expect((await admin.call('DELETE', `/v1/keys/${k.id}`)).status).toBe(200);
+      await expect(s.call('list_directory', { path: '/demo' })).rejects.toThrow(/401|unauthorized|revoked/i);
+      expect(refusal(await stdio.call('list_directory', { path: '/demo' })).code).toBe('unauthorized');
+    } finally {
+      await s.close();
+      await stdio.close();
+    }
+  });
+});

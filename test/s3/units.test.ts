@@ -1,0 +1,138 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePath } from '../../src/core/paths.js';
+import { s3Error, isMissing } from '../../src/storage/s3/errors.js';
+import { compareKeys, copySource, normalizePrefix, S3Layout } from '../../src/storage/s3/keys.js';
+import { claim, RedisPathLocks } from '../../src/storage/s3/redis-lock.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+
+let redis: TestRedis;
+let r1: Redis;
+let r2: Redis;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  r1 = new Redis(redis.url);
+  r2 = new Redis(redis.url);
+});
+afterAll(async () => {
+  r1?.disconnect();
+  r2?.disconnect();
+  await redis?.stop();
+});
+
+describe('keys and layout', () => {
+  it('orders keys as S3 does (UTF-8 bytes), not as JavaScript compares strings', () => {
+    const keys = ['a/', 'a-b', 'a b/', 'a.txt', 'Z', '~', '\u00e4', '\uff21', '\u{1F600}'];
+    expect([...keys].sort(compareKeys)).toEqual(['Z', 'a b/', 'a-b', 'a.txt', 'a/', '~', '\u00e4', '\uff21', '\u{1F600}']);
+    // JavaScript puts the astral emoji (a surrogate pair) before U+FF21; S3 does not
+    expect(['\uff21', '\u{1F600}'].sort()).toEqual(['\u{1F600}', '\uff21']);
+  });
+
+  it('maps paths to keys under the prefix and metadata under prefix/.baton/', () => {
+    expect(normalizePrefix('')).toBe('');
+    expect(normalizePrefix('team')).toBe('team/');
+    expect(normalizePrefix('/team/')).toBe('team/');
+    const l = new S3Layout('team');
+    const p = parsePath('/ws/drafts/post.md');
+    expect(l.fileKey(p)).toBe('team/drafts/post.md');
+    expect(l.dirPrefix(parsePath('/ws/drafts'))).toBe('team/drafts/');
+    expect(l.dirPrefix(parsePath('/ws'))).toBe('team/');
+    expect(l.logKey('drafts/post.md')).toMatch(/^team\/\.baton\/versions\/[0-9a-f]{2}\/[0-9a-f]{64}\/log\.jsonl$/);
+    expect(l.blobKey('drafts/post.md', 3)).toMatch(/\/v3$/);
+    expect(l.stagingKey()).toMatch(/^team\/\.baton\/tmp\//);
+    expect(l.relOf('team/x/y')).toBe('x/y');
+    expect(l.relOf('other/x')).toBeNull();
+  });
+
+  it('encodes CopySource segment by segment', () => {
+    expect(copySource('b', 'ws/a b/c+d/ü?.txt')).toBe('b/ws/a%20b/c%2Bd/%C3%BC%3F.txt');
+  });
+});
+
+describe('S3 errors', () => {
+  const where = { workspace: 'w', bucket: 'bk', op: 'reading' };
+  const sdk = (name: string, status?: number, extra: object = {}) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } }, extra);
+
+  it('says unavailable, and why, for whatever makes the bucket unusable', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), /unreachable \(ECONNREFUSED during reading\)/],
+      [sdk('TimeoutError'), /unreachable \(timeout/],
+      [sdk('NoSuchBucket', 404), /does not exist/],
+      [sdk('AccessDenied', 403), /refused Baton's credentials/],
+      [sdk('InternalError', 500), /HTTP 500/],
+      [sdk('SlowDown', 503), /HTTP 503/],
+      [sdk('CredentialsProviderError'), /no S3 credentials/],
+    ];
+    for (const [err, msg] of cases) {
+      const e = s3Error(err, where);
+      expect(e.code, String(msg)).toBe('unavailable');
+      expect(e.message).toMatch(/^workspace w: S3 bucket bk/);
+      expect(e.message).toMatch(msg);
+    }
+    expect(s3Error(sdk('Weird', 400), where).code).toBe('internal');
+  });
+
+  it('tells a missing key from a missing bucket', () => {
+    expect(isMissing(sdk('NoSuchKey', 404))).toBe(true);
+    expect(isMissing(sdk('NotFound', 404))).toBe(true);
+    expect(isMissing(sdk('NoSuchBucket', 404))).toBe(false);
+  });
+});
+
+describe('Redis path locks', () => {
+  it('two processes (two connections) never hold one path at once', async () => {
+    const a = new RedisPathLocks(r1, 'test:lock');
+    const b = new RedisPathLocks(r2, 'test:lock');
+    let inside = 0;
+    let max = 0;
+    const work = async () => {
+      inside++;
+      max = Math.max(max, inside);
+      await new Promise((r) => setTimeout(r, 5));
+      inside--;
+    };
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).run(['p'], work)));
+    expect(max).toBe(1);
+    expect(await r1.keys('test:lock:*')).toEqual([]);
+  });
+
+  it('locks on several paths in any order do not deadlock', async () => {
+    const a = new RedisPathLocks(r1, 'test:lock2');
+    const b = new RedisPathLocks(r2, 'test:lock2');
+    const done = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).run(i % 2 ? ['x', 'y'] : ['y', 'x'], async () => i)),
+    );
+    expect(done).toHaveLength(10);
+  });
+
+  it('a holder whose lock expired finds out before its next irreversible step', async () => {
+    const a = new RedisPathLocks(r1, 'test:lock3', { ttlMs: 100 });
+    const b = new RedisPathLocks(r2, 'test:lock3', { ttlMs: 5_000, waitMs: 2_000 });
+    let stolen = false;
+    const slow = a.run(['p'], async (held) => {
+      // simulate a stall long enough for the lock to lapse: no renewals (delete it as expiry would)
+      await r1.del('test:lock3:p');
+      await b.run(['p'], async () => {
+        stolen = true;
+      });
+      await held.assertHeld();
+    });
+    await expect(slow).rejects.toMatchObject({ code: 'unavailable' });
+    expect(stolen).toBe(true);
+  });
+
+  it('a claim is taken once until released', async () => {
+    const c1 = await claim(r1, 'test:claim', 5_000);
+    expect(c1).not.toBeNull();
+    expect(await claim(r2, 'test:claim', 5_000)).toBeNull();
+    await c1!.release();
+    expect(await claim(r2, 'test:claim', 5_000)).not.toBeNull();
+  });
+
+  it('waiting too long for a busy lock is unavailable, not a hang', async () => {
+    await r1.set('test:lock4:p', 'someone-else', 'PX', 10_000);
+    const a = new RedisPathLocks(r2, 'test:lock4', { waitMs: 200 });
+    await expect(a.run(['p'], async () => 1)).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
