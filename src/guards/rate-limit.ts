@@ -24,7 +24,8 @@ function dayKey(id: string): string {
 export class RateLimiter {
   constructor(private readonly redis: Redis) {}
 
-  async admit(id: string, limits: RateLimits | undefined): Promise<void> {
+  /** `incoming`: the declared size of this request's body, counted against the byte quota up front. */
+  async admit(id: string, limits: RateLimits | undefined, incoming = 0): Promise<void> {
     if (!limits) return;
     if (limits.requestsPerSecond) {
       const burst = limits.burst ?? Math.max(1, Math.ceil(limits.requestsPerSecond));
@@ -35,7 +36,7 @@ export class RateLimiter {
     }
     if (limits.bytesPerDay) {
       const used = Number((await this.redis.get(dayKey(id))) ?? 0);
-      if (used >= limits.bytesPerDay) {
+      if (used + incoming > limits.bytesPerDay || used >= limits.bytesPerDay) {
         const midnight = new Date();
         midnight.setUTCHours(24, 0, 0, 0);
         const retry = Math.ceil((midnight.getTime() - Date.now()) / 1000);

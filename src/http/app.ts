@@ -40,7 +40,7 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
     await next();
   });
   app.route('/', healthRoutes(core));
-  app.use('*', authenticate(core.keys, core.adminToken));
+  app.use('*', authenticate(core.keys, core.adminToken, core.rates));
   app.use('*', coordinationHeaders());
   app.route('/', filesRoutes(core));
   app.route('/', browseRoutes(core));

@@ -37,6 +37,7 @@ export interface Core {
   events: EventService;
   subscriptions: SubscriptionService;
   tickets: TicketService;
+  rates: RateLimiter;
   metrics: Metrics;
   adminToken: string;
   /** Background work started after the core is built, stopped before it is closed. */
@@ -82,6 +83,7 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
     recorder,
     files,
     tickets,
+    rates: guards.rates,
     events: new EventService(eventLog, workspaces),
     subscriptions: new SubscriptionService(subs, attempts, eventLog, dispatcher, policy, workspaces),
     metrics,

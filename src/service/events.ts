@@ -37,6 +37,25 @@ export interface EventQuery {
 
 const MAX_WAIT_SECONDS = 300;
 
+/**
+ * Interleave per-workspace batches by time while keeping each workspace in `seq` order: times
+ * are stamped by whichever replica wrote, so within one workspace only `seq` is the truth, and a
+ * cursor that went by time could step backwards and repeat or skip events.
+ */
+function mergeByTime(batches: BatonEvent[][]): BatonEvent[] {
+  const heads = batches.map(() => 0);
+  const out: BatonEvent[] = [];
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < batches.length; i++) {
+      const e = batches[i]![heads[i]!];
+      if (e && (best < 0 || e.time < batches[best]![heads[best]!]!.time)) best = i;
+    }
+    if (best < 0) return out;
+    out.push(batches[best]![heads[best]!++]!);
+  }
+}
+
 /** Reading the event logs: filtered to what the key may read, paged, long-polled. */
 export class EventService {
   constructor(
@@ -97,7 +116,7 @@ export class EventService {
     const out: BatonEvent[] = [];
     for (let round = 0; round < 20 && out.length < limit; round++) {
       const batches = await Promise.all(workspaces.map((w) => this.log.read(w, cursor[w] ?? 0, limit)));
-      const merged = batches.flat().sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.seq - b.seq));
+      const merged = mergeByTime(batches);
       if (merged.length === 0) break;
       for (const e of merged) {
         if (out.length === limit) return out;

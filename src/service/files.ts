@@ -35,6 +35,8 @@ export interface SearchResult {
 
 export interface PutOptions {
   mimeType?: string;
+  /** Content-Length, when the client sent one: checked against the byte quota before writing. */
+  declaredBytes?: number;
   ifMatch?: string;
   ifNoneMatch?: boolean;
 }
@@ -71,15 +73,17 @@ export class FileService {
     private readonly maxBodyBytes: number,
   ) {}
 
-  /** A key's own limits, else its workspace's default for keys. */
+  /**
+   * The workspace's default limits, for keys without limits of their own (a key's own limits
+   * are applied to every request when it authenticates).
+   */
   private limitsFor(p: Principal, path: BatonPath): RateLimits | undefined {
-    if (p.kind !== 'key') return undefined;
-    return p.limits ?? this.workspaces.get(path.workspace)?.def.limits;
+    if (p.kind !== 'key' || p.limits) return undefined;
+    return this.workspaces.get(path.workspace)?.def.limits;
   }
 
-  /** Rate limits apply to every file operation of a key. */
-  private async admit(p: Principal, path: BatonPath): Promise<void> {
-    if (p.kind === 'key') await this.guards.rates.admit(p.id, this.limitsFor(p, path));
+  private async admit(p: Principal, path: BatonPath, incoming = 0): Promise<void> {
+    if (p.kind === 'key') await this.guards.rates.admit(p.id, this.limitsFor(p, path), incoming);
   }
 
   /** Before any change: the loop guard and the fencing token, so a refused request changes nothing. */
@@ -124,9 +128,9 @@ export class FileService {
   async put(ctx: OperationContext, path: BatonPath, body: Readable, opts: PutOptions): Promise<WriteResult> {
     const p = this.begin(ctx, 'file.write', path);
     authorize(p, 'write', path, this.gatesOf(path));
-    await this.admit(p, path);
+    await this.admit(p, path, opts.declaredBytes);
     const result = await this.commitWrite(ctx, path, body, opts);
-    if (p.kind === 'key') await this.guards.rates.charge(p.id, this.limitsFor(p, path), result.entry.size);
+    if (p.kind === 'key') await this.guards.rates.charge(p.id, p.limits ?? this.limitsFor(p, path), result.entry.size);
     return result;
   }
 

@@ -136,10 +136,10 @@ export class TicketService {
       } catch (err) {
         // Moved or removed by someone else since it was queued: not ours; try the next one.
         if (err instanceof BatonError && (err.code === 'not_found' || err.code === 'conflict')) {
-          await this.store.forget(queue.full, won.name);
+          await this.store.forget(queue.full, won.name, won.token);
           continue;
         }
-        await this.store.forget(queue.full, won.name);
+        await this.store.forget(queue.full, won.name, won.token);
         throw err;
       }
       const { entry, body } = await this.workspaces.resolve(to).driver.read(to);

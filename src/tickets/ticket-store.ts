@@ -22,14 +22,31 @@ const k = {
  * one global counter: it only ever increases, whichever queue or replica issued it.
  */
 const CLAIM = `
-local name = redis.call('ZPOPMIN', KEYS[1])[1]
-if not name then return false end
-local tk = ARGV[3] .. name
-local token = redis.call('INCR', KEYS[3])
-local attempt = redis.call('HINCRBY', tk, 'attempt', 1)
-redis.call('HSET', tk, 'token', token, 'leaseExpiresAt', ARGV[1], 'state', 'in-progress', 'holder', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[1], name)
-return {name, token, attempt}
+for _ = 1, 50 do
+  local name = redis.call('ZPOPMIN', KEYS[1])[1]
+  if not name then return false end
+  local tk = ARGV[3] .. name
+  local cur = redis.call('HMGET', tk, 'state', 'leaseExpiresAt')
+  -- A ticket re-queued from disk while another claimant still holds it is not claimable.
+  if not (cur[1] == 'in-progress' and tonumber(cur[2] or '0') > tonumber(ARGV[4])) then
+    local token = redis.call('INCR', KEYS[3])
+    local attempt = redis.call('HINCRBY', tk, 'attempt', 1)
+    redis.call('HSET', tk, 'token', token, 'leaseExpiresAt', ARGV[1], 'state', 'in-progress', 'holder', ARGV[2])
+    redis.call('ZADD', KEYS[2], ARGV[1], name)
+    return {name, token, attempt}
+  end
+end
+return false
+`;
+
+/** Undo a claim, but only the claim holding this token: a later claimant's state is left alone. */
+const FORGET = `
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('HSET', KEYS[1], 'state', 'pending', 'leaseExpiresAt', 0)
+  return 1
+end
+return 0
 `;
 
 /** Check a token and, if it is current and its lease live, apply one transition. */
@@ -83,7 +100,7 @@ export class TicketStore {
   async claim(queue: string, leaseMs: number, holder: string): Promise<{ name: string; token: number; attempt: number; leaseExpiresAt: number } | null> {
     const leaseExpiresAt = Date.now() + leaseMs;
     await this.redis.sadd(k.queues, queue);
-    const r = (await this.redis.eval(CLAIM, 3, k.pending(queue), k.leases(queue), k.token, String(leaseExpiresAt), holder, k.ticket(queue, ''))) as
+    const r = (await this.redis.eval(CLAIM, 3, k.pending(queue), k.leases(queue), k.token, String(leaseExpiresAt), holder, k.ticket(queue, ''), String(Date.now()))) as
       | [string, number, number]
       | null;
     if (!r) return null;
@@ -91,8 +108,8 @@ export class TicketStore {
   }
 
   /** Undo a claim whose file turned out to be gone: the ticket is not pending anymore. */
-  async forget(queue: string, name: string): Promise<void> {
-    await this.redis.multi().zrem(k.leases(queue), name).hset(k.ticket(queue, name), 'state', 'pending', 'leaseExpiresAt', 0).exec();
+  async forget(queue: string, name: string, token: number): Promise<void> {
+    await this.redis.eval(FORGET, 2, k.ticket(queue, name), k.leases(queue), String(token), name);
   }
 
   async fenced(queue: string, name: string, token: number, transition: 'extend' | 'done' | 'failed' | 'pending', newExpiry = 0): Promise<FenceOutcome> {

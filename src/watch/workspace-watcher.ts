@@ -7,6 +7,8 @@ import type { EventLog } from '../events/event-log.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
 
+const SETTLE_MS = 1000;
+
 /**
  * Reports files that change on a local workspace's disk without Baton: chokidar for speed, a
  * periodic rescan and a start-up reconcile for completeness (chokidar misses files in large
@@ -105,16 +107,24 @@ export class WorkspaceWatcher {
   private async rescan(): Promise<void> {
     const index = await this.events.indexOf(this.def.name);
     const seen = new Set<string>();
+    let unsettled = false;
     for await (const e of this.driver.walk(workspaceRoot(this.def.name), { after: null, recursive: true })) {
       if (this.stopped) return;
       if (e.type !== 'file') continue;
       seen.add(e.path.full);
       const st = await this.driver.stat(e.path).catch(() => null);
+      // A file modified a moment ago may still be being written: chokidar reports it once it
+      // settles, and the next pass catches it if chokidar does not.
+      if (st && Date.now() - Date.parse(st.modifiedAt) < SETTLE_MS) {
+        unsettled = true;
+        continue;
+      }
       if (st && index.get(e.path.full) !== st.etag) await this.check(e.path);
     }
     for (const full of index.keys()) {
       if (!seen.has(full) && !this.stopped) await this.check(parsePath(full));
     }
+    if (unsettled && !this.stopped) setTimeout(() => this.rescanSoon(), SETTLE_MS).unref();
   }
 
   /** Report the path's current state if its last event does not already describe it. */

@@ -57,6 +57,11 @@ export class DeliveryWorker {
       prefix: BULL_PREFIX,
       concurrency: opts.concurrency,
       autorun: false,
+      // A worker killed mid-delivery leaves its job locked: take it back soon after the lock
+      // (longer than the POST timeout) lapses, and never give up on a job for having stalled.
+      lockDuration: Math.max(20_000, opts.timeoutMs + 5_000),
+      stalledInterval: 5_000,
+      maxStalledCount: 1_000_000,
       settings: {
         backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => this.delayAfter(attemptsMade, err),
       },

@@ -2,6 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { ADMIN, actorOf } from '../../auth/principal.js';
 import type { KeyStore } from '../../auth/key-store.js';
+import type { RateLimiter } from '../../guards/rate-limit.js';
 import { BatonError } from '../../core/errors.js';
 import type { AppEnv } from '../env.js';
 
@@ -12,7 +13,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** Bearer key → principal. Every request is checked against Redis: no cache to outlive a revocation. */
-export function authenticate(keys: KeyStore, adminToken: string): MiddlewareHandler<AppEnv> {
+export function authenticate(keys: KeyStore, adminToken: string, rates: RateLimiter): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
@@ -22,7 +23,11 @@ export function authenticate(keys: KeyStore, adminToken: string): MiddlewareHand
     const ctx = c.get('ctx');
     ctx.principal = principal;
     ctx.actor = actorOf(principal);
-    if (principal.kind === 'key') ctx.recheck = async () => void (await keys.authenticate(presented));
+    if (principal.kind === 'key') {
+      ctx.recheck = async () => void (await keys.authenticate(presented));
+      // A key's own limits hold on every route; a write's declared size counts against its quota.
+      await rates.admit(principal.id, principal.limits, c.req.method === 'PUT' ? Number(c.req.header('content-length') ?? 0) : 0);
+    }
     await next();
   };
 }

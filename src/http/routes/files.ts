@@ -56,6 +56,7 @@ export function filesRoutes(core: Core) {
     const body = web ? Readable.fromWeb(web as WebReadableStream) : Readable.from([]);
     const { entry, created } = await core.files.put(c.get('ctx'), path, body, {
       mimeType: c.req.header('content-type')?.trim() || undefined,
+      declaredBytes: declared === undefined ? undefined : Number(declared),
       ifMatch: ifMatch === undefined ? undefined : bareEtag(ifMatch),
       ifNoneMatch: ifNoneMatch !== undefined,
     });
