@@ -130,6 +130,10 @@ export class WorkspaceWatcher {
   /** Report the path's current state if its last event does not already describe it. */
   private async check(p: BatonPath): Promise<void> {
     try {
+      // Most changes chokidar reports are Baton's own writes, already in the index: settle those
+      // without the lock. Anything else is judged again under it.
+      const quick = await this.driver.stat(p).catch(() => null);
+      if (quick?.type === 'file' && (await this.events.indexed(this.def.name, p.full)) === quick.etag) return;
       await this.driver.withPathLock([p], async () => {
         const st = await this.driver.stat(p).catch(() => null);
         const indexed = await this.events.indexed(this.def.name, p.full);
