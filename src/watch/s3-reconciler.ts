@@ -4,6 +4,7 @@ import type { Recorder } from '../core/recorder.js';
 import type { EventLog } from '../events/event-log.js';
 import { isMinio, listenMinio } from '../storage/s3/minio-events.js';
 import type { S3Driver } from '../storage/s3/s3-driver.js';
+import { emitObserved } from './observed-change.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
 
 const NOTIFY_RETRY_MS = 30_000;
@@ -151,31 +152,13 @@ export class S3Reconciler {
       await this.driver.withPathLock([p], async () => {
         const { entry, writer } = await this.driver.inspect(p);
         const indexed = await this.events.indexed(this.def.name, p.full);
-        const base = { workspaceId: this.def.id, workspace: this.def.name, path: p.full };
-        if (entry) {
-          if (indexed === entry.etag) return;
-          const event = await this.recorder.emit(
-            {
-              ...base,
-              event: indexed ? 'file.updated' : 'file.created',
-              mimeType: entry.mimeType,
-              size: entry.size,
-              etag: entry.etag,
-              version: entry.version,
-              actor: writer ?? 's3',
-            },
-            { index: 'set', onlyIfChanged: true },
-          );
-          if (event && !writer) await this.driver.noteOutsideChange(p);
-        } else if (indexed !== null) {
-          const rec = await this.driver.lastRecord(p);
-          const actor = rec?.deleted && rec.actor !== 's3' ? rec.actor : 's3';
-          const event = await this.recorder.emit(
-            { ...base, event: 'file.deleted', mimeType: null, size: 0, etag: null, version: rec?.deleted ? rec.version : rec ? rec.version + 1 : null, actor },
-            { index: 'del', onlyIfChanged: true },
-          );
-          if (event && !rec?.deleted) await this.driver.noteOutsideChange(p);
-        }
+        // A deletion's actor and version come from the version log; only look it up then.
+        const rec = entry || indexed === null ? null : await this.driver.lastRecord(p);
+        const actor = entry ? (writer ?? 's3') : rec?.deleted && rec.actor !== 's3' ? rec.actor : 's3';
+        const deletedVersion = rec?.deleted ? rec.version : rec ? rec.version + 1 : null;
+        const event = await emitObserved(this.recorder, this.def, p, indexed, { entry, actor, deletedVersion });
+        // Changes made without Baton get a version record, so their bytes stay restorable.
+        if (event && (entry ? !writer : !rec?.deleted)) await this.driver.noteOutsideChange(p);
       });
     } catch (err) {
       this.log.warn({ path: p.full, err: String(err) }, 'could not check a changed object');

@@ -6,6 +6,7 @@ import { parsePath, workspaceRoot, type BatonPath } from '../core/paths.js';
 import type { EventLog } from '../events/event-log.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
+import { emitObserved } from './observed-change.js';
 
 const SETTLE_MS = 1000;
 
@@ -138,21 +139,13 @@ export class WorkspaceWatcher {
         const st = await this.driver.stat(p).catch(() => null);
         const indexed = await this.events.indexed(this.def.name, p.full);
         const rec = await this.driver.lastRecord(p);
-        const base = { workspaceId: this.def.id, workspace: this.def.name, path: p.full };
-        if (st?.type === 'file') {
-          if (indexed === st.etag) return;
-          const actor = rec && !rec.deleted && rec.etag === st.etag && rec.actor !== 'fs' ? rec.actor : 'fs';
-          await this.recorder.emit(
-            { ...base, event: indexed ? 'file.updated' : 'file.created', mimeType: st.mimeType, size: st.size, etag: st.etag, version: st.version, actor },
-            { index: 'set', onlyIfChanged: true },
-          );
-        } else if (!st && indexed !== null) {
-          const actor = rec?.deleted && rec.actor !== 'fs' ? rec.actor : 'fs';
-          await this.recorder.emit(
-            { ...base, event: 'file.deleted', mimeType: null, size: 0, etag: null, version: rec?.deleted ? rec.version : null, actor },
-            { index: 'del', onlyIfChanged: true },
-          );
-        }
+        const entry = st?.type === 'file' ? st : null;
+        const actor = entry
+          ? rec && !rec.deleted && rec.etag === entry.etag && rec.actor !== 'fs' ? rec.actor : 'fs'
+          : rec?.deleted && rec.actor !== 'fs' ? rec.actor : 'fs';
+        // A folder now where a file was is left to the walk: only a vanished path is a deletion.
+        if (!entry && st) return;
+        await emitObserved(this.recorder, this.def, p, indexed, { entry, actor, deletedVersion: rec?.deleted ? rec.version : null });
       });
     } catch (err) {
       this.log.warn({ path: p.full, err: String(err) }, 'could not check a changed path');

@@ -1,0 +1,30 @@
+import type { Recorder } from '../core/recorder.js';
+import type { BatonPath } from '../core/paths.js';
+import type { BatonEvent } from '../events/event.js';
+import type { EntryMeta } from '../storage/driver.js';
+import type { WorkspaceDefinition } from '../workspaces/definition.js';
+
+/**
+ * Report what a watcher or reconciler observed at a path, if its last event does not already
+ * describe it: a file whose etag differs from the index is created or updated, a path the index
+ * knows but storage no longer has is deleted. Callers hold the path's lock and decide the actor.
+ */
+export function emitObserved(
+  recorder: Recorder,
+  def: WorkspaceDefinition,
+  p: BatonPath,
+  indexed: string | null,
+  observed: { entry: EntryMeta | null; actor: string; deletedVersion: number | null },
+): Promise<BatonEvent | null> {
+  const base = { workspaceId: def.id, workspace: def.name, path: p.full, actor: observed.actor };
+  const { entry } = observed;
+  if (entry) {
+    if (indexed === entry.etag) return Promise.resolve(null);
+    return recorder.emit(
+      { ...base, event: indexed ? 'file.updated' : 'file.created', mimeType: entry.mimeType, size: entry.size, etag: entry.etag, version: entry.version },
+      { index: 'set', onlyIfChanged: true },
+    );
+  }
+  if (indexed === null) return Promise.resolve(null);
+  return recorder.emit({ ...base, event: 'file.deleted', mimeType: null, size: 0, etag: null, version: observed.deletedVersion }, { index: 'del', onlyIfChanged: true });
+}
