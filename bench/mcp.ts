@@ -5,102 +5,24 @@
  *
  *   node --import tsx bench/mcp.ts        (after `npm run build`)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startRedis, type TestRedis } from '../test/helpers/redis.js';
-import { startBaton, BIN, REPO, type TestBaton } from '../test/helpers/baton.js';
+import { startBaton, REPO, type TestBaton } from '../test/helpers/baton.js';
+import { makeMcpFiles, mcpOps, openMcpTargets, timeCalls } from './lib/mcp.js';
+import { summarize } from './lib/stats.js';
 
 const N_FILES = 1_000;
 const WARMUP = 20;
-const REF_BIN = resolve(REPO, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
-
-interface Target {
-  name: string;
-  /** Namespace root of the demo workspace for this target. */
-  root: string;
-  client: Client;
-}
-
-interface Op {
-  tool: string;
-  calls: number;
-  args: (root: string, i: number, target: string) => Record<string, unknown>;
-  /** Sanity check of the result text. */
-  check: (text: string) => boolean;
-}
-
-const ONE_KIB = 'x'.repeat(1023) + '\n';
-const FOUR_KIB = ('0123456789abcdef'.repeat(4) + '\n').repeat(64).slice(0, 4096);
-
-const OPS: Op[] = [
-  { tool: 'read_text_file', calls: 200, args: (r) => ({ path: `${r}/bench/read.txt` }), check: (t) => t.length === 4096 },
-  {
-    tool: 'write_file',
-    calls: 200,
-    args: (r, i, target) => ({ path: `${r}/writes/w-${target}-${i}.txt`, content: ONE_KIB }),
-    check: (t) => t.startsWith('Successfully wrote'),
-  },
-  { tool: 'list_directory', calls: 50, args: (r) => ({ path: `${r}/bench` }), check: (t) => t.split('\n').length >= N_FILES },
-  {
-    tool: 'search_files',
-    calls: 50,
-    args: (r) => ({ path: `${r}/bench`, pattern: '*42*' }),
-    // f-42, f-142, …, f-942 and f-420..f-429: 20 names among f-0..f-999
-    check: (t) => t.trim().split("\n").length === 20,
-  },
-];
-
-function text(res: unknown): string {
-  const r = res as { content?: { type: string; text?: string }[]; isError?: boolean };
-  if (r.isError) throw new Error(`tool error: ${r.content?.[0]?.text}`);
-  return (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('');
-}
-
-function pct(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-async function measure(t: Target, op: Op, targetId: string): Promise<{ p50: number; p99: number }> {
-  let seq = 0;
-  const call = async () => {
-    const res = await t.client.callTool({ name: op.tool, arguments: op.args(t.root, seq++, targetId) });
-    return text(res);
-  };
-  for (let i = 0; i < WARMUP; i++) {
-    const out = await call();
-    if (i === 0 && !op.check(out)) throw new Error(`${t.name} ${op.tool}: unexpected result: ${out.slice(0, 300)}`);
-  }
-  const ms: number[] = [];
-  for (let i = 0; i < op.calls; i++) {
-    const t0 = process.hrtime.bigint();
-    await call();
-    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  ms.sort((a, b) => a - b);
-  return { p50: pct(ms, 50), p99: pct(ms, 99) };
-}
-
-async function connect(name: string, transport: Transport): Promise<Client> {
-  const client = new Client({ name: `bench-${name}`, version: '0.0.0' });
-  await client.connect(transport);
-  return client;
-}
+const OPS = mcpOps(N_FILES, { read: 200, write: 200, list: 50, search: 50 });
 
 async function main(): Promise<void> {
   const load0 = loadavg();
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-bench-mcp-'));
-  const benchDir = join(dataDir, 'demo', 'bench');
-  mkdirSync(benchDir, { recursive: true });
-  for (let i = 0; i < N_FILES; i++) writeFileSync(join(benchDir, `f-${i}.txt`), `file ${i}\n`);
-  writeFileSync(join(benchDir, 'read.txt'), FOUR_KIB);
   // written files go to a separate folder, so the listed/searched folder stays at 1,001 entries
-  mkdirSync(join(dataDir, 'demo', 'writes'), { recursive: true });
+  makeMcpFiles(dataDir, N_FILES);
 
   let redis: TestRedis | undefined;
   let baton: TestBaton | undefined;
@@ -116,31 +38,14 @@ async function main(): Promise<void> {
     if (!kr.ok) throw new Error(`POST /v1/keys: ${kr.status} ${await kr.text()}`);
     const { key } = (await kr.json()) as { key: string };
 
-    const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-    const ref = await connect('ref', new StdioClientTransport({ command: process.execPath, args: [REF_BIN, join(dataDir, 'demo')], env, stderr: 'ignore' }));
-    clients.push(ref);
-    const bstdio = await connect(
-      'baton-stdio',
-      new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], env: { ...env, BATON_URL: baton.url, BATON_KEY: key }, stderr: 'inherit' }),
-    );
-    clients.push(bstdio);
-    const bhttp = await connect(
-      'baton-http',
-      new StreamableHTTPClientTransport(new URL(`${baton.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }),
-    );
-    clients.push(bhttp);
-
-    const targets: [string, Target][] = [
-      ['ref', { name: 'reference stdio', root: join(dataDir, 'demo'), client: ref }],
-      ['bstdio', { name: 'Baton stdio', root: '/demo', client: bstdio }],
-      ['bhttp', { name: 'Baton HTTP', root: '/demo', client: bhttp }],
-    ];
-
+    const targets = await openMcpTargets(baton.url, key, dataDir, (c) => clients.push(c));
     const results: Record<string, Record<string, { p50: number; p99: number }>> = {};
     for (const op of OPS) {
       results[op.tool] = {};
-      for (const [id, t] of targets) {
-        results[op.tool]![id] = await measure(t, op, id);
+      for (const t of targets) {
+        const id = t.id;
+        const sum = summarize(await timeCalls(t, op, WARMUP));
+        results[op.tool]![id] = { p50: sum.p50, p99: sum.p99 };
         console.error(`${op.tool} ${t.name}: p50 ${results[op.tool]![id]!.p50.toFixed(2)} ms, p99 ${results[op.tool]![id]!.p99.toFixed(2)} ms`);
       }
     }

@@ -1,0 +1,121 @@
+/**
+ * MCP per-call latency, shared by the suite's section 5 (bench/mcp-latency.ts) and the standalone
+ * `node --import tsx bench/mcp.ts`: the files, the tools and their arguments, the three targets
+ * (Baton `baton mcp` over stdio, Baton Streamable HTTP `/mcp`, the reference
+ * `@modelcontextprotocol/server-filesystem` over stdio) and one sequential timing loop.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { BIN, REPO } from '../../test/helpers/baton.js';
+import { msSince, now } from './stats.js';
+
+export const REF_BIN = resolve(REPO, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+
+export type TargetId = 'ref' | 'bstdio' | 'bhttp';
+
+export interface McpTarget {
+  id: TargetId;
+  name: string;
+  /** Namespace root of the demo workspace for this target. */
+  root: string;
+  client: Client;
+}
+
+export interface McpOp {
+  tool: string;
+  calls: number;
+  args: (root: string, i: number, target: string) => Record<string, unknown>;
+  /** Sanity check of the result text. */
+  check: (text: string) => boolean;
+}
+
+const ONE_KIB = 'x'.repeat(1023) + '\n';
+const FOUR_KIB = ('0123456789abcdef'.repeat(4) + '\n').repeat(64).slice(0, 4096);
+
+/**
+ * `<dataDir>/demo/bench/` with `nFiles` small files `f-<i>.txt` plus a 4 KiB `read.txt`, and an
+ * empty `<dataDir>/demo/writes/` (written files go there, so the listed folder stays as it is).
+ */
+export function makeMcpFiles(dataDir: string, nFiles: number): void {
+  const benchDir = join(dataDir, 'demo', 'bench');
+  mkdirSync(benchDir, { recursive: true });
+  for (let i = 0; i < nFiles; i++) writeFileSync(join(benchDir, `f-${i}.txt`), `file ${i}\n`);
+  writeFileSync(join(benchDir, 'read.txt'), FOUR_KIB);
+  mkdirSync(join(dataDir, 'demo', 'writes'), { recursive: true });
+}
+
+/** The four tools, each with its number of timed calls. */
+export function mcpOps(nFiles: number, counts: { read: number; write: number; list: number; search: number }): McpOp[] {
+  let matches = 0;
+  for (let i = 0; i < nFiles; i++) if (String(i).includes('42')) matches++;
+  return [
+    { tool: 'read_text_file', calls: counts.read, args: (r) => ({ path: `${r}/bench/read.txt` }), check: (t) => t.length === 4096 },
+    {
+      tool: 'write_file',
+      calls: counts.write,
+      args: (r, i, target) => ({ path: `${r}/writes/w-${target}-${i}.txt`, content: ONE_KIB }),
+      check: (t) => t.startsWith('Successfully wrote'),
+    },
+    { tool: 'list_directory', calls: counts.list, args: (r) => ({ path: `${r}/bench` }), check: (t) => t.split('\n').length >= nFiles },
+    {
+      tool: 'search_files',
+      calls: counts.search,
+      args: (r) => ({ path: `${r}/bench`, pattern: '*42*' }),
+      // f-42, f-142, …: the names among f-0..f-(n-1) that contain 42
+      check: (t) => t.trim().split('\n').length === matches,
+    },
+  ];
+}
+
+export function toolText(res: unknown): string {
+  const r = res as { content?: { type: string; text?: string }[]; isError?: boolean };
+  if (r.isError) throw new Error(`tool error: ${r.content?.[0]?.text}`);
+  return (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('');
+}
+
+async function connect(name: string, transport: Transport): Promise<Client> {
+  const client = new Client({ name: `bench-${name}`, version: '0.0.0' });
+  await client.connect(transport);
+  return client;
+}
+
+/**
+ * Connect the three targets to one running `baton serve` (`batonUrl`, a key with read and write
+ * on /demo/**) whose data directory is `dataDir`. Every connected client is passed to `onOpen`
+ * at once, so the caller can close it (and its child process) whatever happens next.
+ */
+export async function openMcpTargets(batonUrl: string, key: string, dataDir: string, onOpen: (c: Client) => void, childStderr: 'inherit' | 'ignore' = 'inherit'): Promise<McpTarget[]> {
+  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  const ref = await connect('ref', new StdioClientTransport({ command: process.execPath, args: [REF_BIN, join(dataDir, 'demo')], env, stderr: 'ignore' }));
+  onOpen(ref);
+  const bstdio = await connect('baton-stdio', new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], env: { ...env, BATON_URL: batonUrl, BATON_KEY: key }, stderr: childStderr }));
+  onOpen(bstdio);
+  const bhttp = await connect('baton-http', new StreamableHTTPClientTransport(new URL(`${batonUrl}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+  onOpen(bhttp);
+  return [
+    { id: 'ref', name: 'reference stdio', root: join(dataDir, 'demo'), client: ref },
+    { id: 'bstdio', name: 'Baton stdio', root: '/demo', client: bstdio },
+    { id: 'bhttp', name: 'Baton HTTP', root: '/demo', client: bhttp },
+  ];
+}
+
+/** `warmup` calls (the first one's result checked), then `op.calls` timed calls, one at a time; ms each. */
+export async function timeCalls(t: McpTarget, op: McpOp, warmup: number): Promise<number[]> {
+  let seq = 0;
+  const call = async () => toolText(await t.client.callTool({ name: op.tool, arguments: op.args(t.root, seq++, t.id) }));
+  for (let i = 0; i < warmup; i++) {
+    const out = await call();
+    if (i === 0 && !op.check(out)) throw new Error(`${t.name} ${op.tool}: unexpected result: ${out.slice(0, 300)}`);
+  }
+  const ms: number[] = [];
+  for (let i = 0; i < op.calls; i++) {
+    const t0 = now();
+    await call();
+    ms.push(msSince(t0));
+  }
+  return ms;
+}

@@ -1,0 +1,71 @@
+/**
+ * 5. MCP per-call latency: Baton through `baton mcp` (stdio, a REST client of the server) and
+ * through Streamable HTTP `/mcp`, against the reference `@modelcontextprotocol/server-filesystem`
+ * over stdio (the floor) on the same files, driven by the same SDK client, one call at a time:
+ * read_text_file (4 KiB), write_file (new 1 KiB file), list_directory and search_files on a
+ * folder of 1,000 files (quick mode: 200). The files are made on disk before Baton starts and the
+ * bench waits (bounded) for Baton's start-up reconcile to report them before timing anything.
+ * The same code runs standalone as `node --import tsx bench/mcp.ts` (bench/lib/mcp.ts).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Ctx } from './run.js';
+import { makeMcpFiles, mcpOps, openMcpTargets, timeCalls, type TargetId } from './lib/mcp.js';
+import { lat, type Row, type Section } from './lib/report.js';
+import { startStack } from './lib/stack.js';
+import { msSince, now, sleep, summarize, type Summary } from './lib/stats.js';
+
+export async function mcpLatency(ctx: Ctx): Promise<Section> {
+  const nFiles = ctx.quick ? 200 : 1_000;
+  const warmup = ctx.quick ? 3 : 20;
+  const ops = mcpOps(nFiles, ctx.quick ? { read: 20, write: 20, list: 5, search: 5 } : { read: 200, write: 200, list: 50, search: 50 });
+  const scope = ctx.scope.child();
+  try {
+    // launchBaton's cleanup removes the data directory.
+    const dataDir = mkdtempSync(join(tmpdir(), 'baton-bench-mcp-'));
+    makeMcpFiles(dataDir, nFiles);
+    const stack = await startStack(scope, { dataDir });
+    // Let the start-up reconcile of the pre-made files finish first (bounded), so it does not run during the calls.
+    const seqOf = new Redis(stack.redis.url, { maxRetriesPerRequest: 1 });
+    scope.defer('redis client', () => void seqOf.disconnect());
+    const tRec = now();
+    while (Number((await seqOf.get('baton:ev:demo:seq')) ?? 0) < nFiles + 1 && msSince(tRec) < 30_000) await sleep(100);
+    const reconcileMs = msSince(tRec);
+
+    ctx.log('  mcp: connecting reference (stdio), Baton (stdio), Baton (HTTP)');
+    const targets = await openMcpTargets(stack.baton.url, stack.key, dataDir, (c) => scope.defer('mcp client', () => c.close().catch(() => undefined)), 'ignore');
+    const results: Record<string, Partial<Record<TargetId, Summary>>> = {};
+    for (const op of ops) {
+      ctx.log(`  mcp: ${op.tool}, ${op.calls} calls per target`);
+      results[op.tool] = {};
+      for (const t of targets) results[op.tool]![t.id] = summarize(await timeCalls(t, op, warmup));
+    }
+
+    const what: Record<string, string> = {
+      read_text_file: 'read_text_file of a 4 KiB file',
+      write_file: 'write_file of a new 1 KiB file',
+      list_directory: `list_directory of a ${(nFiles + 1).toLocaleString('en-US')}-entry folder`,
+      search_files: `search_files *42* in that folder`,
+    };
+    const rows: Row[] = [];
+    for (const op of ops) {
+      const r = results[op.tool]!;
+      for (const id of ['bstdio', 'bhttp'] as const) {
+        rows.push({
+          group: '5',
+          metric: `${id === 'bstdio' ? what[op.tool] : '↳ same'}, Baton ${id === 'bstdio' ? 'stdio (baton mcp)' : 'HTTP (/mcp)'}`,
+          unit: 'ms',
+          baton: lat(r[id]!),
+          floor: { ...lat(r.ref!), what: 'reference server, stdio' },
+          note: id === 'bstdio' ? `${op.calls} calls${ctx.quick ? ' (quick mode)' : ''}` : undefined,
+        });
+      }
+    }
+    const title = `5. MCP per-call latency vs @modelcontextprotocol/server-filesystem, ${(nFiles + 1).toLocaleString('en-US')}-entry folder${ctx.quick ? ' (quick mode; full run: 1,001)' : ''}`;
+    return { id: 'mcp', title, rows, details: { nFiles, warmup, reconcileMs, calls: Object.fromEntries(ops.map((o) => [o.tool, o.calls])), results } };
+  } finally {
+    await scope.close();
+  }
+}
