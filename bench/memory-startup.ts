@@ -1,5 +1,5 @@
 /**
- * 5. Memory and start-up. A workspace of many files is made directly on disk BEFORE baton
+ * 7. Memory and start-up. A workspace of many files is made directly on disk BEFORE baton
  * starts; then: time from spawn to the 'baton listening' line, and the peak RSS (VmHWM of
  * /proc/<pid>/status, reset between phases through /proc/<pid>/clear_refs) while paging
  * through GET /v1/list?recursive=1 and GET /v1/search?glob=**\/*.txt over all of it.
@@ -54,7 +54,7 @@ async function pageAll(api: HttpClient, first: string, key: 'entries' | 'results
 }
 
 export async function memoryAndStartup(ctx: Ctx): Promise<Section> {
-  const dirs = ctx.quick ? 10 : 100;
+  const dirs = ctx.quick ? 2 : 100;
   const perDir = 1000;
   const total = dirs * perDir;
   const scope = ctx.scope.child();
@@ -148,18 +148,18 @@ export async function memoryAndStartup(ctx: Ctx): Promise<Section> {
 
     const files = total.toLocaleString('en-US');
     const rows: Row[] = [
-      { group: '5', metric: 'start-up: spawn → "baton listening", empty data dir', unit: 'ms', baton: { p50: emptyStart.p50 }, floor: { p50: nodeStart.p50, what: 'bare node -e, first line' }, note: `median of ${emptyStart.n}` },
-      { group: '5', metric: `start-up: spawn → "baton listening", ${files} files on disk`, unit: 'ms', baton: { p50: startMs }, floor: { p50: nodeStart.p50, what: 'bare node -e, first line' } },
-      { group: '5', metric: 'peak RSS at "listening" (empty dir)', unit: 'MiB', baton: { p50: (details.emptyRss as { hwmMiB: number }).hwmMiB }, floor: { p50: bareRss, what: 'idle bare node http server' } },
+      { group: '7', metric: 'start-up: spawn → "baton listening", empty data dir', unit: 'ms', baton: { p50: emptyStart.p50 }, floor: { p50: nodeStart.p50, what: 'bare node -e, first line' }, note: `median of ${emptyStart.n}` },
+      { group: '7', metric: `start-up: spawn → "baton listening", ${files} files on disk`, unit: 'ms', baton: { p50: startMs }, floor: { p50: nodeStart.p50, what: 'bare node -e, first line' } },
+      { group: '7', metric: 'peak RSS at "listening" (empty dir)', unit: 'MiB', baton: { p50: (details.emptyRss as { hwmMiB: number }).hwmMiB }, floor: { p50: bareRss, what: 'idle bare node http server' } },
       {
-        group: '5',
+        group: '7',
         metric: `peak RSS, idle ${idleMs / 1000} s after start with ${files} files (watcher + reconcile only)`,
         unit: 'MiB',
         baton: { p50: idlePeak },
         floor: { p50: bareRss, what: 'idle bare node http server' },
       },
       {
-        group: '5',
+        group: '7',
         metric: `peak RSS while listing ${files} files (recursive, limit 1000)`,
         unit: 'MiB',
         baton: { p50: listPeak },
@@ -167,24 +167,24 @@ export async function memoryAndStartup(ctx: Ctx): Promise<Section> {
         note: `${list.files.toLocaleString('en-US')} files in ${list.pages} pages, ${(list.ms / 1000).toFixed(1)} s${list.complete ? '' : ' (INCOMPLETE)'}; RSS at listening ${atListen.hwmMiB.toFixed(0)} MiB`,
       },
       {
-        group: '5',
+        group: '7',
         metric: `peak RSS while searching **/*.txt over ${files} files`,
         unit: 'MiB',
         baton: { p50: searchPeak },
         floor: { p50: bareRss, what: 'idle bare node http server' },
         note: `${search.files.toLocaleString('en-US')} results in ${search.pages} pages, ${(search.ms / 1000).toFixed(1)} s${search.complete ? '' : ' (INCOMPLETE)'}${canReset ? '' : '; peak not reset between phases'}`,
       },
-      { group: '5', metric: `time to list all ${files} files`, unit: 's', baton: { p50: list.complete ? list.ms / 1000 : null }, floor: { p50: walkMs / 1000, what: 'opendir walk + stat, one process' } },
-      { group: '5', metric: `time to search all ${files} files`, unit: 's', baton: { p50: search.complete ? search.ms / 1000 : null }, floor: { p50: walkMs / 1000, what: 'opendir walk + stat, one process' } },
+      { group: '7', metric: `time to list all ${files} files`, unit: 's', baton: { p50: list.complete ? list.ms / 1000 : null }, floor: { p50: walkMs / 1000, what: 'opendir walk + stat, one process' } },
+      { group: '7', metric: `time to search all ${files} files`, unit: 's', baton: { p50: search.complete ? search.ms / 1000 : null }, floor: { p50: walkMs / 1000, what: 'opendir walk + stat, one process' } },
       {
-        group: '5',
+        group: '7',
         metric: `start-up reconcile: pre-existing files reported as events`,
         unit: '/s',
         baton: { p50: (seq / sinceListen) * 1000 },
         note: `${seq.toLocaleString('en-US')} of ${files} events ${recDone ? 'done' : 'so far,'} ${(sinceListen / 1000).toFixed(1)} s after listening (it ran during the list and search above)`,
       },
     ];
-    return { id: 'memory-startup', title: `5. Memory and start-up, ${files}-file workspace (${dirs} folders × ${perDir})`, rows, details };
+    return { id: 'memory-startup', title: `7. Memory and start-up, ${files}-file workspace (${dirs} folders × ${perDir})${ctx.quick ? ' (quick mode; full run: 100,000)' : ''}`, rows, details };
   } finally {
     await scope.close();
   }

@@ -15,7 +15,7 @@ import { msSince, now, sleep, summarize } from './lib/stats.js';
 const CONCURRENCY = 32;
 
 export async function sustainedWrites(ctx: Ctx): Promise<Section> {
-  const durationMs = ctx.quick ? 1_000 : 10_000;
+  const durationMs = ctx.quick ? 600 : 10_000;
   const maxOps = 200_000;
   const drainTimeoutMs = ctx.quick ? 30_000 : 120_000;
   const scope = ctx.scope.child();
