@@ -100,7 +100,7 @@ async function chokidarFloor(dir: string, awaitWriteFinish: boolean, slowN: numb
 
 export async function dropToWebhook(ctx: Ctx): Promise<Section> {
   const slowN = ctx.quick ? 3 : 60;
-  const bursts = ctx.quick ? [300] : [10_000, 50_000];
+  const bursts = ctx.quick ? [200] : [10_000, 50_000];
   // Bounded: at Baton's measured ~100 files/s a 50,000 burst would need minutes more than the run allows.
   const timeoutMs = (n: number) => (ctx.quick ? 25_000 : n <= 10_000 ? 120_000 : 75_000);
   const scope = ctx.scope.child();
@@ -218,7 +218,7 @@ export async function dropToWebhook(ctx: Ctx): Promise<Section> {
       ctx.log(`    ${per.length}/${n} in ${(lastMs / 1000).toFixed(1)} s, dup ${dups.extra}`);
     }
     details.batonWarnings = stack.baton.logs().split('\n').filter(Boolean).slice(-20);
-    return { id: 'drop-to-webhook', title: `3. Drop on disk → webhook (BATON_RESCAN_SECONDS=5), 1 KiB${ctx.quick ? ' (quick mode: one burst of 300; full run: 10,000 and 50,000)' : ''}`, rows, details };
+    return { id: 'drop-to-webhook', title: `3. Drop on disk → webhook (BATON_RESCAN_SECONDS=5), 1 KiB${ctx.quick ? ' (quick mode: one burst of 200; full run: 10,000 and 50,000)' : ''}`, rows, details };
   } finally {
     await scope.close();
   }
