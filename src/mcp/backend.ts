@@ -60,6 +60,11 @@ export interface FileStream {
 export type RestoreResponse = WriteResult & { restoredFrom: number };
 export type WriteResponse = WriteResult & { created: boolean };
 
+export interface NamePage {
+  entries: Array<{ path: string; type: 'file' | 'directory' }>;
+  cursor: string | null;
+}
+
 export interface EventsQuery {
   path: string;
   after?: string;
@@ -73,6 +78,8 @@ export interface Ops {
   write(path: string, content: string, opts?: { ifMatch?: string }): Promise<WriteResponse>;
   mkdir(path: string): Promise<void>;
   list(dir: string, opts: { recursive?: boolean; cursor?: string | null; limit?: number }): Promise<ListPage>;
+  /** The same listing with paths and types only, where a backend can skip the metadata. */
+  names(dir: string, opts: { recursive?: boolean; cursor?: string | null }): Promise<NamePage>;
   move(from: string, to: string): Promise<MoveResult>;
   delete(path: string): Promise<DeleteResult>;
   versions(path: string): Promise<VersionList>;

@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { BatonClient, BatonClientError, type ListEntry } from '../client/index.js';
-import { toSeconds, type Access, type Backend, type FileInfo, type FileStream, type Ops } from './backend.js';
+import { toSeconds, type Access, type Backend, type FileInfo, type FileStream, type Ops, type NamePage } from './backend.js';
 import { parseAllowedDirectories } from './tools/browse.js';
 
 const PAGE = 1000;
@@ -161,6 +161,12 @@ class RestOps implements Ops {
 
   list(dir: string, opts: { recursive?: boolean; cursor?: string | null; limit?: number }) {
     return this.baton.list(dir, { recursive: opts.recursive, limit: opts.limit, cursor: opts.cursor ?? undefined });
+  }
+
+  /** REST has one listing, with metadata: take the largest pages it gives. */
+  async names(dir: string, opts: { recursive?: boolean; cursor?: string | null }): Promise<NamePage> {
+    const page = await this.baton.list(dir, { recursive: opts.recursive, limit: PAGE, cursor: opts.cursor ?? undefined });
+    return { entries: page.entries.map((e) => ({ path: e.path, type: e.type })), cursor: page.cursor };
   }
 
   move(from: string, to: string) {

@@ -10,7 +10,7 @@ import type { Core } from '../server/core.js';
 import { newSubscriptionSchema } from '../service/subscriptions.js';
 import { claimSchema, completeSchema, failSchema, heartbeatSchema } from '../service/tickets.js';
 import type { EntryMeta } from '../storage/driver.js';
-import { toSeconds, type Access, type Backend, type FileInfo, type FileStream, type Ops, type RestoreResponse, type WriteResponse } from './backend.js';
+import { toSeconds, type Access, type Backend, type FileInfo, type FileStream, type NamePage, type Ops, type RestoreResponse, type WriteResponse } from './backend.js';
 import { accessOf } from './tools/index.js';
 
 /**
@@ -83,6 +83,10 @@ class CoreOps implements Ops {
       limit: opts.limit,
     });
     return json(page);
+  }
+
+  names(dir: string, opts: { recursive?: boolean; cursor?: string | null }): Promise<NamePage> {
+    return this.core.files.names(this.ctx, parsePath(dir, { allowRoot: true }), { recursive: opts.recursive ?? false, cursor: opts.cursor ?? undefined });
   }
 
   async move(from: string, to: string): Promise<MoveResult> {

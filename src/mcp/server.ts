@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { BatonError } from '../core/errors.js';
@@ -107,12 +108,26 @@ export async function callTool(backend: Backend, name: string, rawArgs: Record<s
   }
 }
 
+let validator: AjvJsonSchemaValidator | undefined;
+
+/**
+ * `/mcp` builds a server per request (it is stateless); left to itself each one would compile a
+ * fresh Ajv instance, which costs more than the tool call.
+ */
+function sharedValidator(): AjvJsonSchemaValidator {
+  validator ??= new AjvJsonSchemaValidator();
+  return validator;
+}
+
 /**
  * An MCP server over a backend: the same tools, descriptions and results whichever transport
  * carries it. Only the tools this key can use are listed.
  */
 export function createMcpServer(backend: Backend, opts: McpServerOptions = {}): Server {
-  const server = new Server({ name: 'baton', title: 'Baton', version: SERVER_VERSION }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  const server = new Server(
+    { name: 'baton', title: 'Baton', version: SERVER_VERSION },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator() },
+  );
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const access = await backend.access().catch((err: unknown) => {
       const e = describeError(err, opts.onInternalError);

@@ -45,6 +45,8 @@ export interface PutOptions {
 const SEARCH_PAGE_BUDGET_MS = 2_000;
 /** How many hidden entries one page of a listing may skip before returning a shorter page. */
 const LIST_SCAN_BUDGET = 50_000;
+/** The largest page `names` returns: an entry is a path and a type, with no stat behind it. */
+const NAMES_PAGE_MAX = 10_000;
 
 function principalOf(ctx: OperationContext): Principal {
   if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
@@ -241,10 +243,10 @@ export class FileService {
   }
 
   /** What lies below `dir` in a stable order; the namespace root lists the workspaces. */
-  private async *entriesUnder(p: Principal, dir: BatonPath, recursive: boolean, after: BatonPath | null): AsyncGenerator<WalkEntry> {
+  private async *entriesUnder(p: Principal, dir: BatonPath, recursive: boolean, after: BatonPath | null, meta = false): AsyncGenerator<WalkEntry> {
     const descend = (d: BatonPath) => canReadUnder(p, d);
     if (dir !== ROOT) {
-      yield* this.workspaces.resolve(dir).driver.walk(dir, { after, recursive, descend });
+      yield* this.workspaces.resolve(dir).driver.walk(dir, { after, recursive, descend, meta });
       return;
     }
     for (const ws of this.workspaces.list()) {
@@ -253,7 +255,7 @@ export class FileService {
       const resumeInside = after !== null && after.workspace === ws.def.name && after.rel !== '';
       if (!resumeInside && after?.workspace !== ws.def.name) yield { path: root, type: 'directory' };
       if (recursive && descend(root)) {
-        yield* ws.driver.walk(root, { after: resumeInside ? after : null, recursive, descend });
+        yield* ws.driver.walk(root, { after: resumeInside ? after : null, recursive, descend, meta });
       }
     }
   }
@@ -263,30 +265,52 @@ export class FileService {
   }
 
   async list(ctx: OperationContext, dir: BatonPath, opts: { recursive: boolean; cursor?: string; limit?: number }) {
+    return this.page(ctx, dir, { ...opts, limit: pageLimit(opts.limit) }, true, async (e) => {
+      const meta = e.meta ?? (await this.workspaces.resolve(e.path).driver.stat(e.path).catch(() => null));
+      return meta ? toListEntry(meta) : null;
+    });
+  }
+
+  /**
+   * A listing of paths and types only, with no per-entry stat, for callers that show names
+   * (the MCP listing tools). Same authorization, visibility and cursors as `list`; pages may
+   * be larger since an entry costs so little.
+   */
+  async names(ctx: OperationContext, dir: BatonPath, opts: { recursive: boolean; cursor?: string; limit?: number }) {
+    const limit = Math.min(opts.limit ?? NAMES_PAGE_MAX, NAMES_PAGE_MAX);
+    return this.page(ctx, dir, { ...opts, limit }, false, (e) => Promise.resolve({ path: e.path.full, type: e.type }));
+  }
+
+  private async page<T>(
+    ctx: OperationContext,
+    dir: BatonPath,
+    opts: { recursive: boolean; cursor?: string; limit: number },
+    meta: boolean,
+    describe: (e: WalkEntry) => Promise<T | null>,
+  ): Promise<{ entries: T[]; cursor: string | null }> {
     const p = this.begin(ctx, 'dir.list', dir);
     if (!canReadUnder(p, dir)) throw new BatonError('forbidden', `nothing under ${dir.full} is readable with this key`);
     await this.admit(p, dir);
-    const limit = pageLimit(opts.limit);
     const after = decodeCursor(opts.cursor, dir);
     if (dir !== ROOT) {
       const st = await this.workspaces.resolve(dir).driver.stat(dir);
       if (!st) throw new BatonError('not_found', `${dir.full} does not exist`);
       if (st.type !== 'directory') throw new BatonError('bad_request', `${dir.full} is not a directory`);
     }
-    const entries: ListEntry[] = [];
+    const entries: T[] = [];
     let last: BatonPath | null = null;
     let scanned = 0;
     let exhausted = true;
-    for await (const e of this.entriesUnder(p, dir, opts.recursive, after)) {
-      if (entries.length === limit || scanned >= LIST_SCAN_BUDGET) {
+    for await (const e of this.entriesUnder(p, dir, opts.recursive, after, meta)) {
+      if (entries.length === opts.limit || scanned >= LIST_SCAN_BUDGET) {
         exhausted = false;
         break;
       }
       scanned++;
       last = e.path;
       if (!this.visible(p, e)) continue;
-      const meta = await this.workspaces.resolve(e.path).driver.stat(e.path).catch(() => null);
-      if (meta) entries.push(toListEntry(meta));
+      const described = await describe(e);
+      if (described) entries.push(described);
     }
     return { entries, cursor: exhausted || !last ? null : encodeCursor(last) };
   }

@@ -54,6 +54,8 @@ export interface MoveResult {
 export interface WalkEntry {
   path: BatonPath;
   type: 'file' | 'directory';
+  /** Filled when the walk was asked for it (`WalkOptions.meta`) and the driver had it at hand. */
+  meta?: EntryMeta;
 }
 
 export interface WalkOptions {
@@ -62,6 +64,11 @@ export interface WalkOptions {
   recursive: boolean;
   /** Asked before descending into a folder; lets the caller prune what a key cannot read. */
   descend?: (dir: BatonPath) => boolean;
+  /**
+   * Describe each entry as a listing shows it (size, etag, mimeType, modifiedAt). Drivers may
+   * leave `version` approximate here: a listing does not show it, and `stat` is exact.
+   */
+  meta?: boolean;
 }
 
 /**

@@ -109,11 +109,11 @@ export class WorkspaceWatcher {
     const index = await this.events.indexOf(this.def.name);
     const seen = new Set<string>();
     let unsettled = false;
-    for await (const e of this.driver.walk(workspaceRoot(this.def.name), { after: null, recursive: true })) {
+    for await (const e of this.driver.walk(workspaceRoot(this.def.name), { after: null, recursive: true, meta: true })) {
       if (this.stopped) return;
       if (e.type !== 'file') continue;
       seen.add(e.path.full);
-      const st = await this.driver.stat(e.path).catch(() => null);
+      const st = e.meta ?? (await this.driver.stat(e.path).catch(() => null));
       // A file modified a moment ago may still be being written: chokidar reports it once it
       // settles, and the next pass catches it if chokidar does not.
       if (st && Date.now() - Date.parse(st.modifiedAt) < SETTLE_MS) {

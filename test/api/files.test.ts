@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
@@ -231,6 +231,21 @@ describe('GET /v1/list', () => {
     for (const e of r.json.entries) {
       for (const k of ['path', 'type', 'size', 'etag', 'modifiedAt']) expect(e, k).toHaveProperty(k);
     }
+  });
+
+  it('keeps listed metadata in step with the bytes, also after a change made on disk behind Baton', async () => {
+    const path = '/demo/tasks/pending/meta-step.txt';
+    const entryOf = async () => ((await api.list('/demo/tasks/pending')).json.entries as any[]).find((e) => e.path === path);
+    const put = await api.put(path, '# notes', { 'content-type': 'text/markdown' });
+    expect(await entryOf()).toMatchObject({ etag: put.json.etag, size: 7, mimeType: 'text/markdown' });
+    // listed twice, so a remembered record would be used the second time
+    expect(await entryOf()).toMatchObject({ etag: put.json.etag, mimeType: 'text/markdown' });
+    writeFileSync(join(baton.dataDir, 'demo/tasks/pending/meta-step.txt.tmp'), 'changed outside');
+    renameSync(join(baton.dataDir, 'demo/tasks/pending/meta-step.txt.tmp'), join(baton.dataDir, 'demo/tasks/pending/meta-step.txt'));
+    const after = await entryOf();
+    const stat = await api.get(path);
+    expect(after.etag).not.toBe(put.json.etag);
+    expect(after).toMatchObject({ etag: stat.headers.get('etag')?.replaceAll('"', ''), size: 15, mimeType: 'text/plain' });
   });
 
   it('lists the workspace root with its declared folders, and a trailing slash names the same folder', async () => {

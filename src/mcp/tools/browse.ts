@@ -22,11 +22,11 @@ function relativeTo(root: string, path: string): string {
 }
 
 /** Entries of a folder (or the whole tree under it), following cursors, at most `max`. */
-async function listAll(ops: Ops, dir: string, recursive: boolean, max = WALK_LIMIT): Promise<{ entries: ListEntry[]; truncated: boolean }> {
-  const entries: ListEntry[] = [];
+async function collect<E>(next: (cursor: string | null) => Promise<{ entries: E[]; cursor: string | null }>, max: number): Promise<{ entries: E[]; truncated: boolean }> {
+  const entries: E[] = [];
   let cursor: string | null = null;
   do {
-    const page = await ops.list(dir, { recursive, cursor, limit: PAGE });
+    const page: { entries: E[]; cursor: string | null } = await next(cursor);
     for (const e of page.entries) {
       if (entries.length >= max) return { entries, truncated: true };
       entries.push(e);
@@ -36,10 +36,21 @@ async function listAll(ops: Ops, dir: string, recursive: boolean, max = WALK_LIM
   return { entries, truncated: false };
 }
 
+function listAll(ops: Ops, dir: string, recursive: boolean, max = WALK_LIMIT) {
+  return collect((cursor) => ops.list(dir, { recursive, cursor, limit: PAGE }), max);
+}
+
+/** Like listAll, for tools that show only names and types. */
+function namesAll(ops: Ops, dir: string, recursive: boolean, max = WALK_LIMIT) {
+  return collect((cursor) => ops.names(dir, { recursive, cursor }), max);
+}
+
+type Named = Pick<ListEntry, 'path' | 'type'>;
+
 /** Skips entries below a folder that was itself left out, as a walk that does not descend would. */
 function pruner(root: string, excluded: (rel: string) => boolean) {
   const dropped: string[] = [];
-  return (e: ListEntry): boolean => {
+  return (e: Named): boolean => {
     if (dropped.some((d) => e.path.startsWith(`${d}/`))) return false;
     if (!excluded(relativeTo(root, e.path))) return true;
     if (e.type === 'directory') dropped.push(e.path);
@@ -58,7 +69,7 @@ const listDirectory = defineTool({
   annotations: { title: 'List Directory', ...READ_ONLY },
   output: 'text',
   run: async (args, { backend }) => {
-    const { entries, truncated } = await backend.run('list_directory', args.path, (ops) => listAll(ops, mcpPath(args.path, { allowRoot: true }), false));
+    const { entries, truncated } = await backend.run('list_directory', args.path, (ops) => namesAll(ops, mcpPath(args.path, { allowRoot: true }), false));
     const lines = entries.map((e) => `${e.type === 'directory' ? '[DIR]' : '[FILE]'} ${nameOf(e.path)}`);
     if (truncated) lines.push(`[… stopped after ${WALK_LIMIT} entries]`);
     return textResult(lines.join('\n'));
@@ -115,7 +126,7 @@ const directoryTree = defineTool({
   run: async (args, { backend }) => {
     const tree = await backend.run('directory_tree', args.path, async (ops) => {
       const root = mcpPath(args.path, { allowRoot: true });
-      const { entries, truncated } = await listAll(ops, root, true);
+      const { entries, truncated } = await namesAll(ops, root, true);
       if (truncated) throw new BatonError('bad_request', `more than ${WALK_LIMIT} entries under ${root}: ask for the tree of a folder deeper down`);
       const matchers = args.excludePatterns.map((p) =>
         p.includes('*') ? [picomatch(p, GLOB)] : [picomatch(p, GLOB), picomatch(`**/${p}`, GLOB), picomatch(`**/${p}/**`, GLOB)],
@@ -158,7 +169,7 @@ const searchFiles = defineTool({
   run: async (args, { backend }) => {
     const { results, truncated } = await backend.run('search_files', args.path, async (ops) => {
       const root = mcpPath(args.path, { allowRoot: true });
-      const { entries, truncated } = await listAll(ops, root, true);
+      const { entries, truncated } = await namesAll(ops, root, true);
       const match = picomatch(args.pattern, GLOB);
       const excluders = args.excludePatterns.map((p) => picomatch(p, GLOB));
       const keep = pruner(root, (rel) => excluders.some((x) => x(rel)));

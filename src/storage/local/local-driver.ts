@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsc, createReadStream, type Stats, type BigIntStats } from 'node:fs';
+import { constants as fsc, createReadStream, lstatSync, type Stats, type BigIntStats } from 'node:fs';
 import {
   copyFile,
   link,
@@ -36,6 +36,8 @@ import { selectSorted } from './sorted-dir.js';
 
 const META_DIR = '.baton';
 const WALK_BATCH = 512;
+/** Version records kept in memory for listings; past this many the cache starts over. */
+const LISTING_CACHE_MAX = 100_000;
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
@@ -57,6 +59,12 @@ export class LocalDriver implements StorageDriver {
   private readonly tmpDir: string;
   private readonly historyDir: string;
   private readonly locks: PathLocks;
+  /**
+   * The last version record read for a path, with the etag of the bytes it was read for. A
+   * listing trusts it only while the file still has that etag: any write, by this process or
+   * another, replaces the inode and so the etag.
+   */
+  private readonly listingRecords = new Map<string, { etag: string; rec: VersionRecord | null }>();
 
   constructor(
     private readonly workspace: string,
@@ -192,6 +200,20 @@ export class LocalDriver implements StorageDriver {
   private async describe(p: BatonPath, st: BigIntStats): Promise<EntryMeta> {
     if (st.isDirectory()) return this.entryOf(p, st, null, null);
     return this.entryOf(p, st, await this.history(p).latest(), etagOf(st));
+  }
+
+  /** `describe` for a listing: the version record comes from the cache when the etag still matches. */
+  private async describeListed(p: BatonPath, st: BigIntStats): Promise<EntryMeta> {
+    if (st.isDirectory()) return this.entryOf(p, st, null, null);
+    const etag = etagOf(st);
+    const key = this.rel(p);
+    let cached = this.listingRecords.get(key);
+    if (!cached || cached.etag !== etag) {
+      if (this.listingRecords.size >= LISTING_CACHE_MAX) this.listingRecords.clear();
+      cached = { etag, rec: await this.history(p).latest() };
+      this.listingRecords.set(key, cached);
+    }
+    return this.entryOf(p, st, cached.rec, etag);
   }
 
   async stat(p: BatonPath): Promise<EntryMeta | null> {
@@ -566,15 +588,20 @@ export class LocalDriver implements StorageDriver {
           continue; // a name no client could address (e.g. made by another tool) is not shown
         }
         let isDir = d.isDirectory();
+        let st: BigIntStats | null = null;
         if (d.isSymbolicLink()) {
-          const st = await this.resolveExisting(child).catch(() => null);
+          st = await this.resolveExisting(child).catch(() => null);
           if (!st) continue;
           isDir = st.isDirectory();
         } else if (!isDir && !d.isFile()) {
           continue;
         }
         const resuming = resumeInside && d.name === cursor;
-        if (!resuming) yield { path: child, type: isDir ? 'directory' : 'file' };
+        if (!resuming) {
+          const meta = opts.meta ? await this.listedMeta(child, st) : undefined;
+          if (opts.meta && !meta) continue;
+          yield { path: child, type: isDir ? 'directory' : 'file', meta };
+        }
         if (isDir && opts.recursive && (!opts.descend || opts.descend(child))) {
           yield* this.walkDir(child, resuming ? after!.slice(1) : null, opts);
         }
@@ -584,6 +611,31 @@ export class LocalDriver implements StorageDriver {
       resumeInside = false;
       after = null;
     }
+  }
+
+  /**
+   * Metadata of an entry the walk just read. A plain entry is lstat'ed, not resolved: it lies in
+   * a folder already resolved inside the root, and if it became a symlink meanwhile it is
+   * resolved like any other. Undefined when it vanished.
+   *
+   * The lstat is synchronous on purpose: a page is at most a thousand entries of a local disk,
+   * a few microseconds each, where a thousand awaited calls through the thread pool cost ten
+   * times as much.
+   */
+  private async listedMeta(p: BatonPath, resolved: BigIntStats | null): Promise<EntryMeta | undefined> {
+    let st = resolved;
+    if (!st) {
+      try {
+        st = lstatSync(this.abs(p), { bigint: true, throwIfNoEntry: false }) ?? null;
+      } catch (err) {
+        if (errno(err) === 'ENOTDIR') return undefined;
+        throw err;
+      }
+      if (!st) return undefined;
+      if (st.isSymbolicLink()) st = await this.resolveExisting(p).catch(() => null);
+      if (!st) return undefined;
+    }
+    return this.describeListed(p, st);
   }
 
   /** Temp files older than a day are leftovers of crashed writers. */
