@@ -1,31 +1,34 @@
-import { relative, sep } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Recorder } from '../core/recorder.js';
 import { parsePath, workspaceRoot, type BatonPath } from '../core/paths.js';
 import type { EventLog } from '../events/event-log.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
+import { FolderWatches } from './folder-watches.js';
 import { emitObserved } from './observed-change.js';
 
 const SETTLE_MS = 1000;
+/** How long a path must be quiet before it is checked, so a file being written is seen once, whole. */
+const QUIET_MS = 150;
 
 /**
- * Reports files that change on a local workspace's disk without Baton: chokidar for speed, a
- * periodic rescan and a start-up reconcile for completeness (chokidar misses files in large
- * bursts and in folders made a moment earlier, and nothing watches while Baton is down).
+ * Reports files that change on a local workspace's disk without Baton: folder watches for speed, a
+ * periodic rescan and a start-up reconcile for completeness (a folder watch misses files in
+ * large bursts and in folders made a moment earlier, and nothing watches while Baton is down).
  *
  * Every path is judged against the event index (path → etag of its last event) while holding
  * the path's lock, the same lock Baton's own writes hold while they record their event. So a
- * change Baton made is never reported twice, and a change seen by both chokidar and a rescan
+ * change Baton made is never reported twice, and a change seen by both a watch and a rescan
  * is reported once. A change whose version record names an agent (an acknowledged-or-not write
  * cut short by a crash before its event) is reported with that agent as actor, not `fs`.
  */
 export class WorkspaceWatcher {
-  private watcher: FSWatcher | null = null;
+  private watches: FolderWatches | null = null;
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
   private pending = new Set<string>();
+  private readonly settling = new Map<string, NodeJS.Timeout>();
   private draining: Promise<void> | null = null;
   private stopped = false;
 
@@ -40,34 +43,42 @@ export class WorkspaceWatcher {
   ) {}
 
   async start(): Promise<void> {
-    this.watcher = watch(this.rootDir, {
-      ignoreInitial: true,
-      ignored: (p: string) => {
-        const rel = relative(this.rootDir, p);
-        return rel === '.baton' || rel.startsWith(`.baton${sep}`) || rel.split(sep).some((s) => s.startsWith('.baton'));
+    this.watches = new FolderWatches(this.rootDir, (abs) => this.isMeta(abs), {
+      change: (abs) => this.settleThenCheck(abs),
+      folder: () => this.rescanSoon(),
+      lost: (err) => {
+        this.log.warn({ workspace: this.def.name, err: String(err) }, 'watcher error; rescanning');
+        this.rescanSoon();
       },
-      awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 },
-      followSymlinks: false,
     });
-    this.watcher.on('add', (p) => this.enqueue(p));
-    this.watcher.on('change', (p) => this.enqueue(p));
-    this.watcher.on('unlink', (p) => this.enqueue(p));
-    // A folder that appears may already hold files chokidar will never announce.
-    this.watcher.on('addDir', () => this.rescanSoon());
-    this.watcher.on('unlinkDir', () => this.rescanSoon());
-    this.watcher.on('error', (err) => {
-      this.log.warn({ workspace: this.def.name, err: String(err) }, 'watcher error; rescanning');
-      this.rescanSoon();
-    });
-    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    await this.watches.start();
     this.rescanSoon();
     this.timer = setInterval(() => this.rescanSoon(), this.rescanMs);
+  }
+
+  private isMeta(abs: string): boolean {
+    return relative(this.rootDir, abs).split(sep).some((s) => s.startsWith('.baton'));
+  }
+
+  /** A file still being written keeps producing events: check it once they stop for a moment. */
+  private settleThenCheck(abs: string): void {
+    if (this.stopped || this.isMeta(abs)) return;
+    clearTimeout(this.settling.get(abs));
+    this.settling.set(
+      abs,
+      setTimeout(() => {
+        this.settling.delete(abs);
+        this.enqueue(abs);
+      }, QUIET_MS),
+    );
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.watcher?.close();
+    for (const t of this.settling.values()) clearTimeout(t);
+    this.settling.clear();
+    this.watches?.close();
     await this.scanning;
     await this.draining;
   }
@@ -114,8 +125,8 @@ export class WorkspaceWatcher {
       if (e.type !== 'file') continue;
       seen.add(e.path.full);
       const st = e.meta ?? (await this.driver.stat(e.path).catch(() => null));
-      // A file modified a moment ago may still be being written: chokidar reports it once it
-      // settles, and the next pass catches it if chokidar does not.
+      // A file modified a moment ago may still be being written: its folder watch reports it once it
+      // settles, and the next pass catches it if the watch does not.
       if (st && Date.now() - Date.parse(st.modifiedAt) < SETTLE_MS) {
         unsettled = true;
         continue;
@@ -131,7 +142,7 @@ export class WorkspaceWatcher {
   /** Report the path's current state if its last event does not already describe it. */
   private async check(p: BatonPath): Promise<void> {
     try {
-      // Most changes chokidar reports are Baton's own writes, already in the index: settle those
+      // Most changes the watches report are Baton's own writes, already in the index: settle those
       // without the lock. Anything else is judged again under it.
       const quick = await this.driver.stat(p).catch(() => null);
       if (quick?.type === 'file' && (await this.events.indexed(this.def.name, p.full)) === quick.etag) return;
