@@ -23,9 +23,13 @@ export class Recorder {
     private readonly log: Logger,
   ) {}
 
-  /** In-process reactions to every recorded event (e.g. keeping ticket queues in step). */
-  onEvent(listener: (e: BatonEvent) => Promise<void>): void {
+  /** In-process reactions to every recorded event (e.g. keeping ticket queues in step). Returns how to stop. */
+  onEvent(listener: (e: BatonEvent) => Promise<void>): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   finish(ctx: OperationContext, err?: unknown): Promise<void> {

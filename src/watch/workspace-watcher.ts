@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Recorder } from '../core/recorder.js';
@@ -7,10 +8,14 @@ import type { StorageDriver } from '../storage/driver.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
 import { FolderWatches } from './folder-watches.js';
 import { emitObserved } from './observed-change.js';
+import { etagOf } from '../storage/local/etag.js';
+import type { BatonEvent } from '../events/event.js';
 
 const SETTLE_MS = 1000;
 /** How long a path must be quiet before it is checked, so a file being written is seen once, whole. */
 const QUIET_MS = 150;
+/** Paths whose last recorded etag is remembered; past this many the memory starts over. */
+const RECORDED_MAX = 50_000;
 
 /**
  * Reports files that change on a local workspace's disk without Baton: folder watches for speed, a
@@ -29,6 +34,13 @@ export class WorkspaceWatcher {
   private scanning: Promise<void> | null = null;
   private pending = new Set<string>();
   private readonly settling = new Map<string, NodeJS.Timeout>();
+  /**
+   * The etag of the last file event this process recorded per path. Most changes the watches
+   * report are this process's own writes: a path whose bytes still carry that etag needs no
+   * further look (no Redis, no lock).
+   */
+  private readonly recorded = new Map<string, string>();
+  private unlisten: (() => void) | null = null;
   private draining: Promise<void> | null = null;
   private stopped = false;
 
@@ -43,6 +55,10 @@ export class WorkspaceWatcher {
   ) {}
 
   async start(): Promise<void> {
+    this.unlisten = this.recorder.onEvent((e) => {
+      this.remember(e);
+      return Promise.resolve();
+    });
     this.watches = new FolderWatches(this.rootDir, (abs) => this.isMeta(abs), {
       change: (abs) => this.settleThenCheck(abs),
       folder: () => this.rescanSoon(),
@@ -54,6 +70,14 @@ export class WorkspaceWatcher {
     await this.watches.start();
     this.rescanSoon();
     this.timer = setInterval(() => this.rescanSoon(), this.rescanMs);
+  }
+
+  private remember(e: BatonEvent): void {
+    if (e.workspace !== this.def.name || !e.event.startsWith('file.')) return;
+    if (this.recorded.size >= RECORDED_MAX) this.recorded.clear();
+    if (e.from) this.recorded.delete(e.from);
+    if (e.event === 'file.deleted' || e.etag === null) this.recorded.delete(e.path);
+    else this.recorded.set(e.path, e.etag);
   }
 
   private isMeta(abs: string): boolean {
@@ -75,6 +99,7 @@ export class WorkspaceWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unlisten?.();
     if (this.timer) clearInterval(this.timer);
     for (const t of this.settling.values()) clearTimeout(t);
     this.settling.clear();
@@ -142,8 +167,13 @@ export class WorkspaceWatcher {
   /** Report the path's current state if its last event does not already describe it. */
   private async check(p: BatonPath): Promise<void> {
     try {
-      // Most changes the watches report are Baton's own writes, already in the index: settle those
-      // without the lock. Anything else is judged again under it.
+      const own = this.recorded.get(p.full);
+      if (own !== undefined) {
+        const cur = lstatSync(join(this.rootDir, ...p.segments.slice(1)), { bigint: true, throwIfNoEntry: false });
+        if (cur?.isFile() && etagOf(cur) === own) return;
+      }
+      // Changes recorded by another process are already in the index: settle those without the
+      // lock too. Anything else is judged again under it.
       const quick = await this.driver.stat(p).catch(() => null);
       if (quick?.type === 'file' && (await this.events.indexed(this.def.name, p.full)) === quick.etag) return;
       await this.driver.withPathLock([p], async () => {

@@ -47,6 +47,18 @@ describe('folder watches (rescan 10 min away)', () => {
     expect((await eventsFor(p, 3)).map((e) => e.event)).toEqual(['file.created', 'file.updated', 'file.deleted']);
   });
 
+  it("tell a change made on disk to a file Baton just wrote from Baton's own write", async () => {
+    const p = '/demo/inbox/api-then-disk.txt';
+    expect((await api().put(p, 'from the api')).status).toBe(201);
+    await sleep(400); // past the quiet period: the watch has seen (and settled) Baton's own write
+    appendFileSync(onDisk(p), ', then more on disk');
+    const evs = await eventsFor(p, 2);
+    expect(evs.map((e) => [e.event, e.actor, e.size])).toEqual([
+      ['file.created', 'admin', 12],
+      ['file.updated', 'fs', 31],
+    ]);
+  });
+
   it('follow folders made after start, removed, and made again under the same name', async () => {
     const dir = '/demo/inbox/made/later/deep';
     mkdirSync(onDisk(dir), { recursive: true });

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, mkdir } from 'node:fs/promises';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VersionInfo } from '../driver.js';
+import { fdatasyncFd } from './fsync.js';
 
 /** One line of a path's version log. The bytes of version N, once superseded, live in `v<N>`. */
 export interface VersionRecord extends VersionInfo {
@@ -48,42 +50,45 @@ export class PathHistory {
     return out;
   }
 
-  /** The newest record, reading only the end of the log. */
+  /** The newest record, reading only the end of the log (synchronously: see fsync.ts). */
   async latest(): Promise<VersionRecord | null> {
-    let fh;
+    let fd: number;
     try {
-      fh = await open(this.logFile, 'r');
+      fd = openSync(this.logFile, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
+    let size: number;
+    let tail: string;
     try {
-      const { size } = await fh.stat();
+      size = fstatSync(fd).size;
       const len = Math.min(size, 4096);
       const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, size - len);
-      const lines = buf.toString('utf8').split('\n').filter((l) => l !== '');
-      for (let i = lines.length - 1; i >= 0; i--) {
-        try {
-          return JSON.parse(lines[i]!) as VersionRecord;
-        } catch {
-          continue;
-        }
-      }
-      return len < size ? (await this.all()).at(-1) ?? null : null;
+      readSync(fd, buf, 0, len, size - len);
+      tail = buf.toString('utf8');
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
+    const lines = tail.split('\n').filter((l) => l !== '');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      try {
+        return JSON.parse(lines[i]!) as VersionRecord;
+      } catch {
+        continue;
+      }
+    }
+    return size > 4096 ? ((await this.all()).at(-1) ?? null) : null;
   }
 
   async append(rec: VersionRecord): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const fh = await open(this.logFile, 'a');
+    mkdirSync(this.dir, { recursive: true });
+    const fd = openSync(this.logFile, 'a');
     try {
-      await fh.write(JSON.stringify(rec) + '\n');
-      await fh.datasync();
+      writeSync(fd, JSON.stringify(rec) + '\n');
+      await fdatasyncFd(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 }

@@ -1,5 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsc, createReadStream, lstatSync, type Stats, type BigIntStats } from 'node:fs';
+import {
+  closeSync,
+  constants as fsc,
+  createReadStream,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  realpathSync,
+  statSync,
+  writeSync,
+  type BigIntStats,
+  type Stats,
+} from 'node:fs';
 import {
   copyFile,
   link,
@@ -31,7 +44,9 @@ import type {
   WriteResult,
 } from '../driver.js';
 import { PathHistory, type VersionRecord } from './history.js';
+import { etagOf } from './etag.js';
 import { PathLocks } from './path-lock.js';
+import { fsyncFd } from './fsync.js';
 import { selectSorted } from './sorted-dir.js';
 
 const META_DIR = '.baton';
@@ -43,10 +58,6 @@ function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
 }
 
-/** Identity of the bytes at a path: any replacement (rename of a new inode) or edit changes it. */
-function etagOf(st: BigIntStats): string {
-  return `${st.ino.toString(36)}-${st.mtimeNs.toString(36)}-${st.size.toString(36)}`;
-}
 
 /**
  * Workspaces on local disk. Files live at their plain paths under `root`, so other tools can
@@ -120,7 +131,7 @@ export class LocalDriver implements StorageDriver {
     const abs = this.abs(p);
     let real: string;
     try {
-      real = await realpath(abs);
+      real = realpathSync.native(abs);
     } catch (err) {
       if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') {
         await this.assertParentInside(p);
@@ -132,7 +143,7 @@ export class LocalDriver implements StorageDriver {
     if (!this.inside(real)) throw new BatonError('invalid_path', 'path resolves outside its workspace');
     if (real !== abs && this.isMetaPath(real)) throw new BatonError('invalid_path', 'path resolves into reserved metadata');
     try {
-      return await stat(real, { bigint: true });
+      return statSync(real, { bigint: true });
     } catch (err) {
       // Moved or deleted by a racing request between realpath and stat: it is simply gone.
       if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return null;
@@ -150,7 +161,7 @@ export class LocalDriver implements StorageDriver {
     let dir = osDirname(this.abs(p));
     for (;;) {
       try {
-        const real = await realpath(dir);
+        const real = realpathSync.native(dir);
         if (!this.inside(real) || this.isMetaPath(real)) {
           throw new BatonError('invalid_path', 'path resolves outside its workspace');
         }
@@ -166,7 +177,7 @@ export class LocalDriver implements StorageDriver {
   private async ensureParent(p: BatonPath): Promise<void> {
     await this.assertParentInside(p);
     try {
-      await mkdir(osDirname(this.abs(p)), { recursive: true });
+      mkdirSync(osDirname(this.abs(p)), { recursive: true });
     } catch (err) {
       if (errno(err) === 'EEXIST' || errno(err) === 'ENOTDIR') {
         throw new BatonError('conflict', 'a parent of this path is a file');
@@ -254,16 +265,19 @@ export class LocalDriver implements StorageDriver {
     if (st.isDirectory()) throw new BatonError('bad_request', `${p.full} is a directory`);
     // Stat through the open handle: the metadata then describes exactly the bytes streamed,
     // even if a writer renames a new file into place meanwhile.
-    const fh = await open(this.abs(p), fsc.O_RDONLY | fsc.O_NOFOLLOW).catch(async (err) => {
-      if (errno(err) === 'ELOOP') return open(await realpath(this.abs(p)), 'r');
-      throw err;
-    });
+    let fd: number;
     try {
-      const fst = await fh.stat({ bigint: true });
-      const entry = await this.describe(p, fst);
-      return { entry, body: fh.createReadStream({ autoClose: true }) };
+      fd = openSync(this.abs(p), fsc.O_RDONLY | fsc.O_NOFOLLOW);
     } catch (err) {
-      await fh.close();
+      if (errno(err) !== 'ELOOP') throw err;
+      fd = openSync(realpathSync.native(this.abs(p)), 'r');
+    }
+    try {
+      const fst = fstatSync(fd, { bigint: true });
+      const entry = await this.describe(p, fst);
+      return { entry, body: createReadStream('', { fd, autoClose: true }) };
+    } catch (err) {
+      closeSync(fd);
       throw err;
     }
   }
@@ -321,10 +335,13 @@ export class LocalDriver implements StorageDriver {
     return join(this.tmpDir, `${tag}-${process.pid}-${randomBytes(8).toString('hex')}`);
   }
 
-  /** Stream the body into a temp file beside the workspace (same filesystem, so rename is atomic). */
-  private async spool(body: Readable, maxBytes: number): Promise<string> {
+  /**
+   * Stream the body into a temp file beside the workspace (same filesystem, so rename is
+   * atomic), durably, and return its stat.
+   */
+  private async spool(body: Readable, maxBytes: number): Promise<{ tmp: string; st: BigIntStats }> {
     const tmp = this.tmpPath('w');
-    const fh = await open(tmp, 'wx');
+    const fd = openSync(tmp, 'wx');
     let size = 0;
     try {
       for await (const chunk of body) {
@@ -333,41 +350,41 @@ export class LocalDriver implements StorageDriver {
         if (size > maxBytes) {
           throw new BatonError('payload_too_large', `body is larger than ${maxBytes} bytes`);
         }
-        await fh.write(buf);
+        for (let off = 0; off < buf.byteLength; ) off += writeSync(fd, buf, off);
       }
-      await fh.sync();
-      await fh.close();
-      return tmp;
+      await fsyncFd(fd);
+      return { tmp, st: fstatSync(fd, { bigint: true }) };
     } catch (err) {
-      await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       body.destroy();
       throw err;
+    } finally {
+      closeSync(fd);
     }
   }
 
   private async syncDir(dir: string): Promise<void> {
-    const fh = await open(dir, 'r');
+    const fd = openSync(dir, 'r');
     try {
-      await fh.sync();
+      await fsyncFd(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 
   async write(p: BatonPath, body: Readable, opts: WriteOptions): Promise<WriteResult> {
     if (p.rel === '') throw new BatonError('bad_request', 'cannot write a workspace root');
     await this.ensureParent(p);
-    const tmp = await this.spool(body, opts.maxBytes);
+    const { tmp, st } = await this.spool(body, opts.maxBytes);
     try {
-      return await this.locks.run([this.rel(p)], () => this.commit(p, tmp, opts));
+      return await this.locks.run([this.rel(p)], () => this.commit(p, tmp, st, opts));
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
   }
 
   /** Under the path lock: check preconditions, keep the prior version, rename into place. */
-  private async commit(p: BatonPath, tmp: string, opts: Omit<WriteOptions, 'maxBytes'>): Promise<WriteResult> {
+  private async commit(p: BatonPath, tmp: string, tst: BigIntStats, opts: Omit<WriteOptions, 'maxBytes'>): Promise<WriteResult> {
     const abs = this.abs(p);
     const hist = this.history(p);
     const cur = await this.resolveExisting(p);
@@ -382,7 +399,6 @@ export class LocalDriver implements StorageDriver {
       await copyFile(abs, hist.blob(kept.version), fsc.COPYFILE_FICLONE);
       latest = kept;
     }
-    const tst = await stat(tmp, { bigint: true });
     if (opts.ifNoneMatch) {
       // link() fails if anything appeared meanwhile: the kernel, not the lock, arbitrates creation.
       try {
@@ -403,8 +419,8 @@ export class LocalDriver implements StorageDriver {
       actor: opts.actor,
       deleted: false,
     };
-    await hist.append(rec);
-    await this.syncDir(osDirname(abs));
+    // Both must be durable before the event and the acknowledgement; neither waits for the other.
+    await Promise.all([hist.append(rec), this.syncDir(osDirname(abs))]);
     const result = { entry: this.entryOf(p, tst, rec, rec.etag), created: !cur };
     await opts.onCommit?.(result);
     return result;
