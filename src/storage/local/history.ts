@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, constants as fsc, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VersionInfo } from '../driver.js';
-import { fdatasyncFd } from './fsync.js';
+import { fdatasyncFd, openFd } from './fsync.js';
 
 /** One line of a path's version log. The bytes of version N, once superseded, live in `v<N>`. */
 export interface VersionRecord extends VersionInfo {
@@ -82,8 +82,14 @@ export class PathHistory {
   }
 
   async append(rec: VersionRecord): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
-    const fd = openSync(this.logFile, 'a');
+    let fd: number;
+    try {
+      fd = openSync(this.logFile, fsc.O_WRONLY | fsc.O_APPEND);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(this.dir, { recursive: true });
+      fd = await openFd(this.logFile, 'a');
+    }
     try {
       writeSync(fd, JSON.stringify(rec) + '\n');
       await fdatasyncFd(fd);

@@ -46,7 +46,7 @@ import type {
 import { PathHistory, type VersionRecord } from './history.js';
 import { etagOf } from './etag.js';
 import { PathLocks } from './path-lock.js';
-import { fsyncFd } from './fsync.js';
+import { fsyncFd, openFd } from './fsync.js';
 import { selectSorted } from './sorted-dir.js';
 
 const META_DIR = '.baton';
@@ -341,7 +341,7 @@ export class LocalDriver implements StorageDriver {
    */
   private async spool(body: Readable, maxBytes: number): Promise<{ tmp: string; st: BigIntStats }> {
     const tmp = this.tmpPath('w');
-    const fd = openSync(tmp, 'wx');
+    const fd = await openFd(tmp, 'wx');
     let size = 0;
     try {
       for await (const chunk of body) {
