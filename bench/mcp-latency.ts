@@ -3,8 +3,12 @@
  * through Streamable HTTP `/mcp`, against the reference `@modelcontextprotocol/server-filesystem`
  * over stdio (the floor) on the same files, driven by the same SDK client, one call at a time:
  * read_text_file (4 KiB), write_file (new 1 KiB file), list_directory and search_files on a
- * folder of 1,000 files (quick mode: 200). The files are made on disk before Baton starts and the
- * bench waits (bounded) for Baton's start-up reconcile to report them before timing anything.
+ * folder of 1,000 files (quick mode: 200). Each transport's own floor is measured too: no-op
+ * tools of the same names, answering texts of the same size, over stdio and over Streamable
+ * HTTP (bench/lib/mcp-noop.ts); each Baton row gets a sub-row against it (Baton stdio goes
+ * stdio → `baton mcp` → REST over HTTP → server, so its transport floor is both hops). The
+ * files are made on disk before Baton starts and the bench waits (bounded) for Baton's start-up
+ * reconcile to report them before timing anything.
  * The same code runs standalone as `node --import tsx bench/mcp.ts` (bench/lib/mcp.ts).
  */
 import { mkdtempSync } from 'node:fs';
@@ -13,9 +17,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Ctx } from './run.js';
 import { makeMcpFiles, mcpOps, openMcpTargets, timeCalls, type TargetId } from './lib/mcp.js';
-import { lat, type Row, type Section } from './lib/report.js';
+import { lat, ratio, type Row, type Section } from './lib/report.js';
 import { startStack } from './lib/stack.js';
 import { msSince, now, sleep, summarize, type Summary } from './lib/stats.js';
+
+type L = ReturnType<typeof lat>;
 
 export async function mcpLatency(ctx: Ctx): Promise<Section> {
   const nFiles = ctx.quick ? 200 : 1_000;
@@ -34,8 +40,8 @@ export async function mcpLatency(ctx: Ctx): Promise<Section> {
     while (Number((await seqOf.get('baton:ev:demo:seq')) ?? 0) < nFiles + 1 && msSince(tRec) < 30_000) await sleep(100);
     const reconcileMs = msSince(tRec);
 
-    ctx.log('  mcp: connecting reference (stdio), Baton (stdio), Baton (HTTP)');
-    const targets = await openMcpTargets(stack.baton.url, stack.key, dataDir, (c) => scope.defer('mcp client', () => c.close().catch(() => undefined)), 'ignore');
+    ctx.log('  mcp: connecting reference (stdio), no-op tools (stdio, HTTP), Baton (stdio), Baton (HTTP)');
+    const targets = await openMcpTargets(stack.baton.url, stack.key, dataDir, nFiles, (what, fn) => scope.defer(what, fn), 'ignore');
     const results: Record<string, Partial<Record<TargetId, Summary>>> = {};
     for (const op of ops) {
       ctx.log(`  mcp: ${op.tool}, ${op.calls} calls per target`);
@@ -49,19 +55,49 @@ export async function mcpLatency(ctx: Ctx): Promise<Section> {
       list_directory: `list_directory of a ${(nFiles + 1).toLocaleString('en-US')}-entry folder`,
       search_files: `search_files *42* in that folder`,
     };
+    const ms = (x: number | null) => (x === null ? '—' : x.toFixed(2));
+    const times = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
+    const sum = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
     const rows: Row[] = [];
     for (const op of ops) {
       const r = results[op.tool]!;
-      for (const id of ['bstdio', 'bhttp'] as const) {
-        rows.push({
+      const [ref, nstdio, nhttp, bstdio, bhttp] = (['ref', 'nstdio', 'nhttp', 'bstdio', 'bhttp'] as const).map((id) => lat(r[id]!)) as [L, L, L, L, L];
+      // Both hops of `baton mcp`; the p99 is the sum of the two p99s, as for section 1's floor.
+      const bothHops = { p50: sum(nstdio.p50, nhttp.p50), p99: sum(nstdio.p99, nhttp.p99) };
+      const noops = `no-op tool p50 · p99: stdio ${ms(nstdio.p50)} · ${ms(nstdio.p99)} ms, HTTP ${ms(nhttp.p50)} · ${ms(nhttp.p99)} ms`;
+      rows.push(
+        {
           group: '5',
-          metric: `${id === 'bstdio' ? what[op.tool] : '↳ same'}, Baton ${id === 'bstdio' ? 'stdio (baton mcp)' : 'HTTP (/mcp)'}`,
+          metric: `${what[op.tool]}, Baton stdio (baton mcp)`,
           unit: 'ms',
-          baton: lat(r[id]!),
-          floor: { ...lat(r.ref!), what: 'reference server, stdio' },
-          note: id === 'bstdio' ? `${op.calls} calls${ctx.quick ? ' (quick mode)' : ''}` : undefined,
-        });
-      }
+          baton: bstdio,
+          floor: { ...ref, what: 'reference server, stdio' },
+          note: `${op.calls} calls${ctx.quick ? ' (quick mode)' : ''}; ${noops}`,
+        },
+        {
+          group: '5',
+          metric: '\u00a0\u00a0↳ transport floor: no-op tool, stdio + HTTP',
+          unit: 'ms',
+          baton: bstdio,
+          floor: { ...bothHops, what: 'no-op tool over stdio + no-op tool over HTTP' },
+          note: `Baton stdio / (no-op stdio + no-op HTTP) = ${times(ratio(bstdio.p50, bothHops.p50))} (p50)`,
+        },
+        {
+          group: '5',
+          metric: '↳ same, Baton HTTP (/mcp)',
+          unit: 'ms',
+          baton: bhttp,
+          floor: { ...ref, what: 'reference server, stdio' },
+        },
+        {
+          group: '5',
+          metric: '\u00a0\u00a0↳ transport floor: no-op tool, HTTP',
+          unit: 'ms',
+          baton: bhttp,
+          floor: { ...nhttp, what: 'no-op tool over HTTP' },
+          note: `Baton HTTP / no-op HTTP = ${times(ratio(bhttp.p50, nhttp.p50))} (p50)`,
+        },
+      );
     }
     const title = `5. MCP per-call latency vs @modelcontextprotocol/server-filesystem, ${(nFiles + 1).toLocaleString('en-US')}-entry folder${ctx.quick ? ' (quick mode; full run: 1,001)' : ''}`;
     return { id: 'mcp', title, rows, details: { nFiles, warmup, reconcileMs, calls: Object.fromEntries(ops.map((o) => [o.tool, o.calls])), results } };

@@ -1,14 +1,15 @@
 /**
  * MCP per-call latency: Baton (`baton mcp` over stdio, and Streamable HTTP `/mcp`) against the
  * MCP reference filesystem server (`@modelcontextprotocol/server-filesystem`) over stdio, on the
- * same files. Same SDK client code for all three targets; sequential calls, one at a time.
+ * same files, and against each transport's floor: no-op tools of the same names over stdio and
+ * over Streamable HTTP (bench/lib/mcp-noop.ts). Same SDK client code for all five targets;
+ * sequential calls, one at a time.
  *
  *   node --import tsx bench/mcp.ts        (after `npm run build`)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startRedis, type TestRedis } from '../test/helpers/redis.js';
 import { startBaton, REPO, type TestBaton } from '../test/helpers/baton.js';
 import { makeMcpFiles, mcpOps, openMcpTargets, timeCalls } from './lib/mcp.js';
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
 
   let redis: TestRedis | undefined;
   let baton: TestBaton | undefined;
-  const clients: Client[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
   try {
     redis = await startRedis();
     baton = await startBaton({ redisUrl: redis.url, dataDir });
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     if (!kr.ok) throw new Error(`POST /v1/keys: ${kr.status} ${await kr.text()}`);
     const { key } = (await kr.json()) as { key: string };
 
-    const targets = await openMcpTargets(baton.url, key, dataDir, (c) => clients.push(c));
+    const targets = await openMcpTargets(baton.url, key, dataDir, N_FILES, (_what, close) => cleanups.push(close));
     const results: Record<string, Record<string, { p50: number; p99: number }>> = {};
     for (const op of OPS) {
       results[op.tool] = {};
@@ -52,12 +53,13 @@ async function main(): Promise<void> {
     const load1 = loadavg();
 
     const f = (r: { p50: number; p99: number }) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`;
+    const x = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
     const lines = [
-      '| tool | calls | reference stdio p50/p99 (ms) | Baton stdio p50/p99 (ms) | Baton HTTP p50/p99 (ms) | ratio Baton-stdio/reference (p50) |',
-      '|---|---|---|---|---|---|',
+      '| tool | calls | reference stdio p50/p99 (ms) | no-op stdio p50/p99 (ms) | no-op HTTP p50/p99 (ms) | Baton stdio p50/p99 (ms) | Baton HTTP p50/p99 (ms) | Baton stdio / reference (p50) | Baton stdio / (no-op stdio + no-op HTTP) (p50) | Baton HTTP / no-op HTTP (p50) |',
+      '|---|---|---|---|---|---|---|---|---|---|',
       ...OPS.map((op) => {
         const r = results[op.tool]!;
-        return `| ${op.tool} | ${op.calls} | ${f(r.ref!)} | ${f(r.bstdio!)} | ${f(r.bhttp!)} | ${(r.bstdio!.p50 / r.ref!.p50).toFixed(1)}× |`;
+        return `| ${op.tool} | ${op.calls} | ${f(r.ref!)} | ${f(r.nstdio!)} | ${f(r.nhttp!)} | ${f(r.bstdio!)} | ${f(r.bhttp!)} | ${x(r.bstdio!.p50, r.ref!.p50)} | ${x(r.bstdio!.p50, r.nstdio!.p50 + r.nhttp!.p50)} | ${x(r.bhttp!.p50, r.nhttp!.p50)} |`;
       }),
     ];
     const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
 
 Produced by \`node --import tsx bench/mcp.ts\` (after \`npm run build\`).
 
-Setup: \`<dataDir>/demo/bench/\` holds ${N_FILES.toLocaleString('en')} small text files plus a 4 KiB \`read.txt\`, written to disk before the servers start. The reference server (\`@modelcontextprotocol/server-filesystem\`, stdio) gets \`<dataDir>/demo\` as its allowed directory and is called with absolute OS paths; Baton (one \`baton serve\` with Redis, a key with \`read:/demo/**\`, \`write:/demo/**\`) is called with \`/demo/bench/...\`, once through \`baton mcp\` (stdio, a REST client of the server) and once through Streamable HTTP \`/mcp\`. The same SDK \`Client\` code drives all three, one call at a time; each row is ${WARMUP} warm-up calls then the measured calls, timed with \`process.hrtime\` around \`client.callTool\`.
+Setup: \`<dataDir>/demo/bench/\` holds ${N_FILES.toLocaleString('en')} small text files plus a 4 KiB \`read.txt\`, written to disk before the servers start. The reference server (\`@modelcontextprotocol/server-filesystem\`, stdio) gets \`<dataDir>/demo\` as its allowed directory and is called with absolute OS paths; Baton (one \`baton serve\` with Redis, a key with \`read:/demo/**\`, \`write:/demo/**\`) is called with \`/demo/bench/...\`, once through \`baton mcp\` (stdio, a REST client of the server) and once through Streamable HTTP \`/mcp\`. The transport floors: an MCP server (\`McpServer\` of the same SDK) whose four tools have the same names and arguments but touch no file and answer at once with a text of the same size (the 4 KiB text, \`Successfully wrote to <path>\`, ${(N_FILES + 1).toLocaleString('en')} \`[FILE]\` lines, the 20 matching paths), served over stdio (\`bench/lib/mcp-noop-server.ts\`, a child process) and over Streamable HTTP (a \`node:http\` server in the bench process on 127.0.0.1, a fresh server and stateless \`StreamableHTTPServerTransport\` with JSON answers per request, like Baton's \`/mcp\`). What they cost is the SDK and the transport alone. Baton's \`/mcp\` is compared with the no-op HTTP tool; \`baton mcp\` goes stdio → \`baton mcp\` → REST over HTTP → server, so it is compared with the sum of both no-op floors. The same SDK \`Client\` code drives all five, one call at a time; each row is ${WARMUP} warm-up calls then the measured calls, timed with \`process.hrtime\` around \`client.callTool\`.
 
 - \`read_text_file\`: the 4 KiB \`read.txt\`.
 - \`write_file\`: a new 1 KiB file each call, in \`demo/writes/\` (so the bench folder stays as it is).
@@ -84,7 +86,7 @@ ${loadLine}
 `;
     writeFileSync(join(REPO, 'docs', 'mcp-benchmark.md'), doc);
   } finally {
-    for (const c of clients) await c.close().catch(() => {});
+    for (const close of cleanups.reverse()) await close().catch(() => {});
     await baton?.stop().catch(() => {});
     await redis?.stop().catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });

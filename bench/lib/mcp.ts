@@ -1,8 +1,10 @@
 /**
  * MCP per-call latency, shared by the suite's section 5 (bench/mcp-latency.ts) and the standalone
- * `node --import tsx bench/mcp.ts`: the files, the tools and their arguments, the three targets
+ * `node --import tsx bench/mcp.ts`: the files, the tools and their arguments, the five targets
  * (Baton `baton mcp` over stdio, Baton Streamable HTTP `/mcp`, the reference
- * `@modelcontextprotocol/server-filesystem` over stdio) and one sequential timing loop.
+ * `@modelcontextprotocol/server-filesystem` over stdio, and the transport floors: no-op tools of
+ * the same names over stdio and over Streamable HTTP, bench/lib/mcp-noop.ts) and one sequential
+ * timing loop.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,11 +13,14 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { BIN, REPO } from '../../test/helpers/baton.js';
+import { FOUR_KIB, startNoopHttp } from './mcp-noop.js';
 import { msSince, now } from './stats.js';
 
 export const REF_BIN = resolve(REPO, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+const NOOP_SERVER = resolve(REPO, 'bench/lib/mcp-noop-server.ts');
 
-export type TargetId = 'ref' | 'bstdio' | 'bhttp';
+/** ref: reference server; nstdio/nhttp: no-op tools over stdio/HTTP; bstdio/bhttp: Baton. */
+export type TargetId = 'ref' | 'nstdio' | 'nhttp' | 'bstdio' | 'bhttp';
 
 export interface McpTarget {
   id: TargetId;
@@ -34,7 +39,6 @@ export interface McpOp {
 }
 
 const ONE_KIB = 'x'.repeat(1023) + '\n';
-const FOUR_KIB = ('0123456789abcdef'.repeat(4) + '\n').repeat(64).slice(0, 4096);
 
 /**
  * `<dataDir>/demo/bench/` with `nFiles` small files `f-<i>.txt` plus a 4 KiB `read.txt`, and an
@@ -84,20 +88,38 @@ async function connect(name: string, transport: Transport): Promise<Client> {
 }
 
 /**
- * Connect the three targets to one running `baton serve` (`batonUrl`, a key with read and write
- * on /demo/**) whose data directory is `dataDir`. Every connected client is passed to `onOpen`
- * at once, so the caller can close it (and its child process) whatever happens next.
+ * Connect the five targets: the reference server on `<dataDir>/demo`, the no-op tools for a
+ * folder of `nFiles` files over stdio (a child process) and over HTTP (a server in this
+ * process), and one running `baton serve` (`batonUrl`, a key with read and write on /demo/**)
+ * whose data directory is `dataDir`. Everything opened (each client with its child process, the
+ * no-op HTTP server) is passed to `defer` at once, so the caller can release it whatever
+ * happens next.
  */
-export async function openMcpTargets(batonUrl: string, key: string, dataDir: string, onOpen: (c: Client) => void, childStderr: 'inherit' | 'ignore' = 'inherit'): Promise<McpTarget[]> {
+export async function openMcpTargets(
+  batonUrl: string,
+  key: string,
+  dataDir: string,
+  nFiles: number,
+  defer: (what: string, close: () => Promise<void>) => void,
+  childStderr: 'inherit' | 'ignore' = 'inherit',
+): Promise<McpTarget[]> {
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-  const ref = await connect('ref', new StdioClientTransport({ command: process.execPath, args: [REF_BIN, join(dataDir, 'demo')], env, stderr: 'ignore' }));
-  onOpen(ref);
-  const bstdio = await connect('baton-stdio', new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], env: { ...env, BATON_URL: batonUrl, BATON_KEY: key }, stderr: childStderr }));
-  onOpen(bstdio);
-  const bhttp = await connect('baton-http', new StreamableHTTPClientTransport(new URL(`${batonUrl}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
-  onOpen(bhttp);
+  const open = async (name: string, transport: Transport) => {
+    const c = await connect(name, transport);
+    defer(`mcp client ${name}`, () => c.close().catch(() => undefined));
+    return c;
+  };
+  const ref = await open('ref', new StdioClientTransport({ command: process.execPath, args: [REF_BIN, join(dataDir, 'demo')], env, stderr: 'ignore' }));
+  const nstdio = await open('noop-stdio', new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', NOOP_SERVER, String(nFiles)], cwd: REPO, env, stderr: childStderr }));
+  const noopHttp = await startNoopHttp(nFiles);
+  defer('no-op MCP HTTP server', () => noopHttp.close());
+  const nhttp = await open('noop-http', new StreamableHTTPClientTransport(new URL(noopHttp.url)));
+  const bstdio = await open('baton-stdio', new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], env: { ...env, BATON_URL: batonUrl, BATON_KEY: key }, stderr: childStderr }));
+  const bhttp = await open('baton-http', new StreamableHTTPClientTransport(new URL(`${batonUrl}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
   return [
     { id: 'ref', name: 'reference stdio', root: join(dataDir, 'demo'), client: ref },
+    { id: 'nstdio', name: 'no-op stdio', root: '/demo', client: nstdio },
+    { id: 'nhttp', name: 'no-op HTTP', root: '/demo', client: nhttp },
     { id: 'bstdio', name: 'Baton stdio', root: '/demo', client: bstdio },
     { id: 'bhttp', name: 'Baton HTTP', root: '/demo', client: bhttp },
   ];
