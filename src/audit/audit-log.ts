@@ -6,6 +6,7 @@ import { GENESIS, hashEntry, type AuditEntry, type AuditFields } from './entry.j
 
 const SEQ_KEY = 'baton:audit:seq';
 const HEADS_KEY = 'baton:audit:heads';
+const WITNESS_MS = 50;
 
 export interface AuditQuery {
   path?: string;
@@ -33,6 +34,8 @@ export class AuditLog {
   private prev = GENESIS;
   private queue: Array<{ fields: AuditFields; resolve: () => void; reject: (e: unknown) => void }> = [];
   private draining: Promise<void> | null = null;
+  private head: string | null = null;
+  private witnessTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dir: string,
@@ -80,7 +83,7 @@ export class AuditLog {
           lines.push(this.file.append(JSON.stringify(entry) + '\n'));
         }
         await Promise.all(lines);
-        await this.redis.hset(HEADS_KEY, this.segment, head);
+        this.witnessSoon(head);
         for (const item of batch) item.resolve();
       } catch (err) {
         for (const item of batch) item.reject(err);
@@ -89,8 +92,24 @@ export class AuditLog {
     this.draining = null;
   }
 
+  /**
+   * The witness may lag the segment by up to WITNESS_MS (a lagging witness is never mistaken for
+   * tampering; only entries missing below it are): one Redis write per burst, not per entry.
+   */
+  private witnessSoon(head: string): void {
+    this.head = head;
+    this.witnessTimer ??= setTimeout(() => void this.witness(), WITNESS_MS).unref();
+  }
+
+  private async witness(): Promise<void> {
+    if (this.witnessTimer) clearTimeout(this.witnessTimer);
+    this.witnessTimer = null;
+    if (this.head) await this.redis.hset(HEADS_KEY, this.segment, this.head).catch(() => this.witnessSoon(this.head!));
+  }
+
   async flush(): Promise<void> {
     while (this.draining) await this.draining;
+    if (this.witnessTimer) await this.witness();
   }
 
   async close(): Promise<void> {
