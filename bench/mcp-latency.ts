@@ -1,12 +1,12 @@
 /**
- * 5. MCP per-call latency: Baton through `baton mcp` (stdio, a REST client of the server) and
+ * 5. MCP per-call latency: Baton through `baton mcp` (stdio, relaying to the server's `/mcp`) and
  * through Streamable HTTP `/mcp`, against the reference `@modelcontextprotocol/server-filesystem`
  * over stdio (the floor) on the same files, driven by the same SDK client, one call at a time:
  * read_text_file (4 KiB), write_file (new 1 KiB file), list_directory and search_files on a
  * folder of 1,000 files (quick mode: 200). Each transport's own floor is measured too: no-op
  * tools of the same names, answering texts of the same size, over stdio and over Streamable
  * HTTP (bench/lib/mcp-noop.ts); each Baton row gets a sub-row against it (Baton stdio goes
- * stdio → `baton mcp` → REST over HTTP → server, so its transport floor is both hops). The
+ * stdio → `baton mcp` → `/mcp` over HTTP → server, so its transport floor is both hops). The
  * files are made on disk before Baton starts and the bench waits (bounded) for Baton's start-up
  * reconcile to report them before timing anything.
  * The same code runs standalone as `node --import tsx bench/mcp.ts` (bench/lib/mcp.ts).

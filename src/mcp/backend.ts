@@ -14,10 +14,9 @@ import type {
 } from '../client/types.js';
 
 /**
- * The small interface the MCP tools are written against. Two implementations: one over the
- * in-process Core (the `/mcp` route of `baton serve`), one over the REST API (`baton mcp` on
- * stdio). Each operation answers what the matching REST route answers, so a tool gives the
- * same result over either transport. Paths handed in are already validated and canonical.
+ * The small interface the MCP tools are written against, implemented over the in-process Core
+ * (core-backend.ts; `baton mcp` on stdio relays to the same `/mcp`). Each operation answers what
+ * the matching REST route answers. Paths handed in are already validated and canonical.
  */
 export interface Backend {
   /** What this key may use: the tools to list and the folders it may read. Fixed per key. */
@@ -78,7 +77,7 @@ export interface Ops {
   write(path: string, content: string, opts?: { ifMatch?: string }): Promise<WriteResponse>;
   mkdir(path: string): Promise<void>;
   list(dir: string, opts: { recursive?: boolean; cursor?: string | null; limit?: number }): Promise<ListPage>;
-  /** The same listing with paths and types only, where a backend can skip the metadata. */
+  /** The same listing with paths and types only: no per-entry stat. */
   names(dir: string, opts: { recursive?: boolean; cursor?: string | null }): Promise<NamePage>;
   move(from: string, to: string): Promise<MoveResult>;
   delete(path: string): Promise<DeleteResult>;

@@ -1,5 +1,4 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { isBatonClientError } from '../client/errors.js';
 import { isBatonError } from '../core/errors.js';
 
 export interface ToolError {
@@ -8,16 +7,14 @@ export interface ToolError {
 }
 
 /**
- * The `{code, message}` of a refusal, whichever side raised it: the core (BatonError) or the
- * REST API through the client (BatonClientError, carrying the server's code and message).
- * Anything else is a bug: `internal`, reported through `onInternal` and never shown in detail.
+ * The `{code, message}` of a refusal raised by the core (BatonError). Anything else is a bug:
+ * `internal`, reported through `onInternal` and never shown in detail.
  */
 export function describeError(err: unknown, onInternal?: (err: unknown) => void): ToolError {
   if (isBatonError(err)) {
     if (err.code === 'internal') onInternal?.(err.cause ?? err);
     return { code: err.code, message: err.message };
   }
-  if (isBatonClientError(err)) return { code: err.code, message: err.message };
   onInternal?.(err);
   return { code: 'internal', message: 'internal error' };
 }

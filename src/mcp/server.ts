@@ -11,7 +11,7 @@ import type { AnyTool } from './tools/types.js';
 
 export const SERVER_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
-const INSTRUCTIONS = `Baton is a shared file space where agents hand work to each other.
+export const INSTRUCTIONS = `Baton is a shared file space where agents hand work to each other.
 Paths are /<workspace>/<path inside it>, e.g. /demo/inbox/task.md; a path without a leading / is read from /.
 Call list_allowed_directories first: this key may only read below those folders, and a tool it can never use is not listed.
 Refusals come back as errors "CODE: message" (forbidden, not_found, conflict, invalid_path, …); structuredContent.error has the same.

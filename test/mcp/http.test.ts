@@ -158,6 +158,41 @@ describe('POST /mcp', () => {
     }
   });
 
+  it('baton mcp starts while the server is down, answers unavailable, and works once the server is reachable', async () => {
+    const k = await createKey(baton.url, baton.adminToken, { agent: 'mcp-relay', grants: ['read:/demo/**'] });
+    const net = await import('node:net');
+    // a port that is free now: nothing listens there until the relay forwards to it below
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const down = await connect('stdio', `http://127.0.0.1:${port}`, k.key);
+    try {
+      expect(refusal(await down.call('list_directory', { path: '/demo' })).code).toBe('unavailable');
+      await expect(down.tools()).rejects.toThrow(/unavailable/);
+      // a TCP relay to the real server on that port: the same baton mcp process now gets through
+      const target = new URL(baton.url);
+      const open = new Set<import('node:net').Socket>();
+      const relay = net.createServer((sock) => {
+        const up = net.connect(Number(target.port), target.hostname);
+        open.add(sock).add(up);
+        sock.pipe(up).pipe(sock);
+        sock.on('error', () => up.destroy());
+        up.on('error', () => sock.destroy());
+      });
+      await new Promise<void>((r) => relay.listen(port, '127.0.0.1', () => r()));
+      try {
+        expect(await down.tools()).toContain('read_text_file');
+        expect(textOf(await down.call('list_allowed_directories'))).toBe('Allowed directories:\n/demo');
+      } finally {
+        relay.close();
+        for (const s of open) s.destroy();
+      }
+    } finally {
+      await down.close();
+    }
+  });
+
   it('a revoked key fails on its next call', async () => {
     const k = await createKey(baton.url, baton.adminToken, { agent: 'mcp-revoked', grants: ['read:/demo/**'] });
     const s = await connect('http', baton.url, k.key);

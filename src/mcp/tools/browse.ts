@@ -208,13 +208,6 @@ const getFileInfo = defineTool({
 
 const HEADER = 'Allowed directories:';
 
-/** The folder list out of list_allowed_directories' text (used by `baton mcp`). */
-export function parseAllowedDirectories(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines[0]?.trim() !== HEADER) return [];
-  return lines.slice(1).map((l) => l.trim()).filter((l) => l.startsWith('/'));
-}
-
 const listAllowedDirectories = defineTool({
   name: 'list_allowed_directories',
   title: 'List Allowed Directories',
