@@ -75,6 +75,21 @@ export function parseUrlPath(raw: string, opts: { allowRoot?: boolean } = {}): B
   return parsePath(decoded, opts);
 }
 
+// A plain ASCII name: nothing in it that parsePath would change or refuse, apart from the
+// reserved prefix and the dot names, checked beside it.
+const PLAIN_NAME = /^[A-Za-z0-9 _.,+=@~()[\]{}#&!$'-]{1,255}$/;
+
+/**
+ * `parent` plus one name read from storage (a folder entry), exactly as parsePath would make
+ * it, but without re-validating the parent: a listing makes thousands of these.
+ */
+export function childPath(parent: BatonPath, name: string): BatonPath {
+  const full = parent.full === '/' ? `/${name}` : `${parent.full}/${name}`;
+  const plain = parent.full !== '/' && PLAIN_NAME.test(name) && name !== '.' && name !== '..' && !isReservedName(name);
+  if (!plain || Buffer.byteLength(full, 'utf8') > MAX_PATH_BYTES) return parsePath(full);
+  return { full, workspace: parent.workspace, rel: parent.rel === '' ? name : `${parent.rel}/${name}`, segments: [...parent.segments, name] };
+}
+
 export function joinPath(parent: BatonPath, name: string): BatonPath {
   return parsePath(parent.full === '/' ? `/${name}` : `${parent.full}/${name}`);
 }

@@ -31,7 +31,7 @@ import { dirname as osDirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BatonError } from '../../core/errors.js';
 import { guessMimeType } from '../../core/mime.js';
-import { basename, parsePath, type BatonPath } from '../../core/paths.js';
+import { basename, childPath, parsePath, type BatonPath } from '../../core/paths.js';
 import type {
   CommitHook,
   EntryMeta,
@@ -599,7 +599,7 @@ export class LocalDriver implements StorageDriver {
       for (const d of batch) {
         let child: BatonPath;
         try {
-          child = parsePath(`${dir.full}/${d.name}`);
+          child = childPath(dir, d.name);
         } catch {
           continue; // a name no client could address (e.g. made by another tool) is not shown
         }
