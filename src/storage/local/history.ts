@@ -81,7 +81,8 @@ export class PathHistory {
     return size > 4096 ? ((await this.all()).at(-1) ?? null) : null;
   }
 
-  async append(rec: VersionRecord): Promise<void> {
+  /** Appends the records in one write, durably. */
+  async append(...recs: VersionRecord[]): Promise<void> {
     let fd: number;
     try {
       fd = openSync(this.logFile, fsc.O_WRONLY | fsc.O_APPEND);
@@ -91,7 +92,7 @@ export class PathHistory {
       fd = await openFd(this.logFile, 'a');
     }
     try {
-      writeSync(fd, JSON.stringify(rec) + '\n');
+      writeSync(fd, recs.map((r) => JSON.stringify(r) + '\n').join(''));
       await fdatasyncFd(fd);
     } finally {
       closeSync(fd);

@@ -4,11 +4,14 @@ import {
   constants as fsc,
   createReadStream,
   fstatSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
   realpathSync,
+  renameSync,
   statSync,
+  unlinkSync,
   writeSync,
   type BigIntStats,
   type Stats,
@@ -483,19 +486,23 @@ export class LocalDriver implements StorageDriver {
       // exactly one succeeds; the rest find the source gone.
       const staged = this.tmpPath('m');
       try {
-        await rename(this.abs(from), staged);
+        renameSync(this.abs(from), staged);
       } catch (err) {
         if (errno(err) === 'ENOENT') throw new BatonError('not_found', `${from.full} does not exist`);
         throw err;
       }
-      const sst = await stat(staged, { bigint: true });
+      const sst = statSync(staged, { bigint: true });
       const fromHist = this.history(from);
       const fromLatest = await fromHist.latest();
       const fromEntry = this.entryOf(from, sst, fromLatest, sst.isDirectory() ? null : etagOf(sst));
       try {
         await this.place(staged, to, sst.isDirectory(), opts.overwrite);
       } catch (err) {
-        await rename(staged, this.abs(from)).catch(() => undefined);
+        try {
+          renameSync(staged, this.abs(from));
+        } catch {
+          // the staged entry stays in .baton/tmp; the sweep of old temp files removes it
+        }
         throw err;
       }
       if (sst.isDirectory()) {
@@ -503,10 +510,9 @@ export class LocalDriver implements StorageDriver {
         await opts.onCommit?.(moved);
         return moved;
       }
-      if (!fromLatest || fromLatest.deleted || fromLatest.etag !== fromEntry.etag) {
-        await fromHist.append({ ...recordOf(fromEntry, 'fs') });
-      }
-      await fromHist.append({ ...tombstone(fromEntry.version! + 1, opts.actor), movedTo: to.full });
+      const fromRecords: VersionRecord[] = [];
+      if (!fromLatest || fromLatest.deleted || fromLatest.etag !== fromEntry.etag) fromRecords.push(recordOf(fromEntry, 'fs'));
+      fromRecords.push({ ...tombstone(fromEntry.version! + 1, opts.actor), movedTo: to.full });
       const toHist = this.history(to);
       const toLatest = await toHist.latest();
       const rec: VersionRecord = {
@@ -514,9 +520,9 @@ export class LocalDriver implements StorageDriver {
         version: (toLatest?.version ?? 0) + 1,
         time: new Date().toISOString(),
       };
-      await toHist.append(rec);
-      await this.syncDir(osDirname(this.abs(to)));
-      await this.syncDir(osDirname(this.abs(from)));
+      // All four must be durable before the event; none depends on another being so first.
+      const dirs = new Set([osDirname(this.abs(to)), osDirname(this.abs(from))]);
+      await Promise.all([fromHist.append(...fromRecords), toHist.append(rec), ...[...dirs].map((d) => this.syncDir(d))]);
       const moved = { from: fromEntry, to: this.entryOf(to, sst, rec, rec.etag) };
       await opts.onCommit?.(moved);
       return moved;
@@ -542,12 +548,12 @@ export class LocalDriver implements StorageDriver {
       return;
     }
     try {
-      await link(staged, dest);
+      linkSync(staged, dest);
     } catch (err) {
       if (errno(err) === 'EEXIST') throw new BatonError('conflict', `${to.full} already exists`);
       throw err;
     }
-    await unlink(staged);
+    unlinkSync(staged);
   }
 
   async restore(p: BatonPath, version: number, opts: { actor: string; onCommit?: CommitHook<WriteResult> }): Promise<WriteResult & { restoredFrom: number }> {
