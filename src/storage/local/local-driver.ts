@@ -21,7 +21,6 @@ import {
   link,
   lstat,
   mkdir,
-  open,
   readdir,
   realpath,
   rename,
