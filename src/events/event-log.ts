@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { newEventId, type BatonEvent, type NewEvent } from './event.js';
+import { LuaScript } from '../redis/lua-script.js';
 
 const NOTIFY_CHANNEL = 'baton:events:notify';
 
@@ -17,7 +18,7 @@ const k = {
  * already holds is dropped — that is how a change seen twice (watcher and rescan, or two
  * replicas) is reported once.
  */
-const APPEND = `
+const APPEND = new LuaScript(`
 local path, etag, mode, json, from, onlyIfChanged, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 if onlyIfChanged == '1' then
   local cur = redis.call('HGET', KEYS[3], path)
@@ -32,7 +33,7 @@ if from ~= '' then redis.call('HDEL', KEYS[3], from) end
 redis.call('HSET', KEYS[4], id, seq)
 redis.call('PUBLISH', '${NOTIFY_CHANNEL}', ARGV[8] .. ':' .. seq)
 return seq
-`;
+`);
 
 export interface AppendOptions {
   /** How the event changes the index: 'set' the path's etag, 'del' it, or leave it. */
@@ -75,21 +76,10 @@ export class EventLog {
     const event = { ...input, id: newEventId(), time: input.time ?? new Date().toISOString() };
     const ws = input.workspace;
     const json = JSON.stringify(event);
-    const seq = (await this.redis.eval(
-      APPEND,
-      4,
-      k.seq(ws),
-      k.stream(ws),
-      k.index(ws),
-      k.ids(ws),
-      input.path,
-      input.etag ?? '',
-      opts.index,
-      json,
-      input.from ?? '',
-      opts.onlyIfChanged ? '1' : '0',
-      event.id,
-      ws,
+    const seq = (await APPEND.run(
+      this.redis,
+      [k.seq(ws), k.stream(ws), k.index(ws), k.ids(ws)],
+      [input.path, input.etag ?? '', opts.index, json, input.from ?? '', opts.onlyIfChanged ? '1' : '0', event.id, ws],
     )) as number;
     return seq === 0 ? null : { ...event, seq };
   }

@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { RateLimits } from '../auth/principal.js';
 import { BatonError } from '../core/errors.js';
+import { LuaScript } from '../redis/lua-script.js';
 
 /** Token bucket: refill at `rate`/s up to `burst`; take one; answer how long until one is free. */
-const BUCKET = `
+const BUCKET = new LuaScript(`
 local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(b[1]) or burst
@@ -14,7 +15,7 @@ if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rat
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return wait
-`;
+`);
 
 function dayKey(id: string): string {
   return `baton:quota:${id}:${new Date().toISOString().slice(0, 10)}`;
@@ -29,7 +30,7 @@ export class RateLimiter {
     if (!limits) return;
     if (limits.requestsPerSecond) {
       const burst = limits.burst ?? Math.max(1, Math.ceil(limits.requestsPerSecond));
-      const wait = Number(await this.redis.eval(BUCKET, 1, `baton:rl:${id}`, String(limits.requestsPerSecond), String(burst), String(Date.now())));
+      const wait = Number(await BUCKET.run(this.redis, [`baton:rl:${id}`], [String(limits.requestsPerSecond), String(burst), String(Date.now())]));
       if (wait > 0) {
         throw new BatonError('rate_limited', `more than ${limits.requestsPerSecond} requests per second`, { headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
       }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LuaScript } from '../redis/lua-script.js';
 
 export interface TicketState {
   token: number;
@@ -21,7 +22,7 @@ const k = {
  * claimants across any number of processes exactly one gets each ticket. The fencing token is
  * one global counter: it only ever increases, whichever queue or replica issued it.
  */
-const CLAIM = `
+const CLAIM = new LuaScript(`
 for _ = 1, 50 do
   local name = redis.call('ZPOPMIN', KEYS[1])[1]
   if not name then return false end
@@ -37,20 +38,20 @@ for _ = 1, 50 do
   end
 end
 return false
-`;
+`);
 
 /** Undo a claim, but only the claim holding this token: a later claimant's state is left alone. */
-const FORGET = `
+const FORGET = new LuaScript(`
 if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
   redis.call('ZREM', KEYS[2], ARGV[2])
   redis.call('HSET', KEYS[1], 'state', 'pending', 'leaseExpiresAt', 0)
   return 1
 end
 return 0
-`;
+`);
 
 /** Check a token and, if it is current and its lease live, apply one transition. */
-const FENCED = `
+const FENCED = new LuaScript(`
 local t = redis.call('HMGET', KEYS[1], 'token', 'state', 'leaseExpiresAt')
 if t[1] ~= ARGV[1] or t[2] ~= 'in-progress' or tonumber(t[3]) <= tonumber(ARGV[2]) then
   return {t[1] or '', t[2] or '', t[3] or ''}
@@ -63,10 +64,10 @@ else
   redis.call('ZREM', KEYS[2], ARGV[5])
 end
 return 1
-`;
+`);
 
 /** Take up to N expired leases; ZREM decides which reaper (of several processes) owns each. */
-const REAP = `
+const REAP = new LuaScript(`
 local names = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 50)
 local out = {}
 for _, name in ipairs(names) do
@@ -77,7 +78,7 @@ for _, name in ipairs(names) do
   end
 end
 return out
-`;
+`);
 
 export type FenceOutcome = { ok: true } | { ok: false; current: { token: string; state: string; leaseExpiresAt: string } };
 
@@ -100,7 +101,7 @@ export class TicketStore {
   async claim(queue: string, leaseMs: number, holder: string): Promise<{ name: string; token: number; attempt: number; leaseExpiresAt: number } | null> {
     const leaseExpiresAt = Date.now() + leaseMs;
     await this.redis.sadd(k.queues, queue);
-    const r = (await this.redis.eval(CLAIM, 3, k.pending(queue), k.leases(queue), k.token, String(leaseExpiresAt), holder, k.ticket(queue, ''), String(Date.now()))) as
+    const r = (await CLAIM.run(this.redis, [k.pending(queue), k.leases(queue), k.token], [String(leaseExpiresAt), holder, k.ticket(queue, ''), String(Date.now())])) as
       | [string, number, number]
       | null;
     if (!r) return null;
@@ -109,11 +110,11 @@ export class TicketStore {
 
   /** Undo a claim whose file turned out to be gone: the ticket is not pending anymore. */
   async forget(queue: string, name: string, token: number): Promise<void> {
-    await this.redis.eval(FORGET, 2, k.ticket(queue, name), k.leases(queue), String(token), name);
+    await FORGET.run(this.redis, [k.ticket(queue, name), k.leases(queue)], [String(token), name]);
   }
 
   async fenced(queue: string, name: string, token: number, transition: 'extend' | 'done' | 'failed' | 'pending', newExpiry = 0): Promise<FenceOutcome> {
-    const r = (await this.redis.eval(FENCED, 2, k.ticket(queue, name), k.leases(queue), String(token), String(Date.now()), transition, String(newExpiry), name)) as
+    const r = (await FENCED.run(this.redis, [k.ticket(queue, name), k.leases(queue)], [String(token), String(Date.now()), transition, String(newExpiry), name])) as
       | number
       | [string, string, string];
     if (r === 1) return { ok: true };
@@ -138,7 +139,7 @@ export class TicketStore {
   }
 
   async reap(queue: string): Promise<Array<{ name: string; attempt: number }>> {
-    const r = (await this.redis.eval(REAP, 1, k.leases(queue), String(Date.now()), k.ticket(queue, ''))) as string[];
+    const r = (await REAP.run(this.redis, [k.leases(queue)], [String(Date.now()), k.ticket(queue, '')])) as string[];
     const out: Array<{ name: string; attempt: number }> = [];
     for (let i = 0; i < r.length; i += 2) out.push({ name: r[i]!, attempt: Number(r[i + 1]) });
     return out;
