@@ -45,10 +45,10 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../driver.js';
-import { PathHistory, type VersionRecord } from './history.js';
 import { etagOf } from './etag.js';
-import { PathLocks } from './path-lock.js';
 import { fsyncFd, openFd } from './fsync.js';
+import { PathHistory, type VersionRecord } from './history.js';
+import { PathLocks } from './path-lock.js';
 import { selectSorted } from './sorted-dir.js';
 
 const META_DIR = '.baton';
@@ -59,7 +59,6 @@ const LISTING_CACHE_MAX = 100_000;
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
 }
-
 
 /**
  * Workspaces on local disk. Files live at their plain paths under `root`, so other tools can
