@@ -6,7 +6,7 @@ import { globBase, globReachesUnder } from '../core/glob.js';
 import { EVENT_TYPES, type BatonEvent, type EventType } from '../events/event.js';
 import type { EventLog } from '../events/event-log.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
-import type { AttemptLog } from '../webhooks/attempts.js';
+import type { Attempt, AttemptLog } from '../webhooks/attempts.js';
 import { deliveryJobId, type Dispatcher } from '../webhooks/dispatcher.js';
 import { publicView, subscriptionMatches, type Subscription, type SubscriptionStore } from '../webhooks/subscriptions.js';
 import { UrlPolicy } from '../webhooks/url-policy.js';
@@ -97,7 +97,18 @@ export class SubscriptionService {
   async deliveries(ctx: OperationContext, id: string, status?: string) {
     const p = this.principal(ctx, 'subscription.deliveries', `sub:${id}`);
     await this.owned(p, id);
-    return this.attempts.list(id, status);
+    const [done, queued] = await Promise.all([this.attempts.list(id), this.dispatcher.queuedFor(id)]);
+    // Still queued: listed first, as the attempt each will be; one waiting for a retry says when.
+    const pending: Attempt[] = queued.map((q) => ({
+      eventId: q.eventId,
+      attempt: q.attempt,
+      status: 'pending',
+      responseStatus: null,
+      at: q.queuedAt,
+      nextAttemptAt: done.find((a) => a.eventId === q.eventId && a.status === 'failed')?.nextAttemptAt ?? null,
+    }));
+    const all = [...pending, ...done];
+    return status ? all.filter((a) => a.status === status) : all;
   }
 
   /** Deliver again: named events, or everything matching since a cursor; dead letters included. */

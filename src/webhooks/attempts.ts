@@ -23,9 +23,8 @@ export class AttemptLog {
     await this.redis.multi().lpush(key(subId), JSON.stringify(a)).ltrim(key(subId), 0, KEEP - 1).exec();
   }
 
-  async list(subId: string, status?: string): Promise<Attempt[]> {
-    const all = (await this.redis.lrange(key(subId), 0, -1)).map((r) => JSON.parse(r) as Attempt);
-    return status ? all.filter((a) => a.status === status) : all;
+  async list(subId: string): Promise<Attempt[]> {
+    return (await this.redis.lrange(key(subId), 0, -1)).map((r) => JSON.parse(r) as Attempt);
   }
 
   async remove(subId: string): Promise<void> {

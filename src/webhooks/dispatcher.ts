@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BatonEvent } from '../events/event.js';
@@ -19,6 +19,8 @@ export function deliveryJobId(subId: string, eventId: string, replay?: string): 
 }
 
 const CATCH_UP_MS = 1000;
+/** How many queued jobs `queuedFor` looks through. */
+const QUEUED_SCAN = 10_000;
 
 /**
  * Turns events into delivery jobs. The write path calls `fanout` right after an event is
@@ -71,6 +73,17 @@ export class Dispatcher {
       .map((s) => ({ name: event.event, data: { subId: s.id, event }, opts: this.jobOptions(deliveryJobId(s.id, event.id)) }));
     if (jobs.length > 0) await this.queue.addBulk(jobs);
     return jobs.length;
+  }
+
+  /**
+   * Deliveries of one subscription still in the queue: waiting, being attempted, or waiting for
+   * a retry. Looks through at most QUEUED_SCAN queued jobs of all subscriptions.
+   */
+  async queuedFor(subId: string): Promise<Array<{ eventId: string; attempt: number; queuedAt: string }>> {
+    const jobs = (await this.queue.getJobs(['active', 'waiting', 'prioritized', 'delayed'], 0, QUEUED_SCAN - 1, true)) as Array<Job<DeliveryJob> | undefined>;
+    return jobs
+      .filter((j): j is Job<DeliveryJob> => j?.data?.subId === subId)
+      .map((j) => ({ eventId: j.data.event.id, attempt: j.attemptsMade + 1, queuedAt: new Date(j.timestamp).toISOString() }));
   }
 
   jobOptions(jobId: string) {

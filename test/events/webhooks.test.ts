@@ -212,6 +212,13 @@ describe('delivery', () => {
     rcv.failFirst(1, 429, { 'retry-after': '2' });
     const subId = await subscribe(fast.admin, rcv, ['/demo/inbox/ra/**']);
     await put(fast.admin, '/demo/inbox/ra/x.txt');
+    await rcv.waitFor((r) => r.requests.length === 1, 10_000, 'the first attempt');
+    // between the 429 and the retry, the delivery is listed as pending, with when it will be tried
+    const evId = await eventIdOf(fast.admin, '/demo/inbox/ra/x.txt');
+    const pending = await eventually(async () => (await deliveries(fast.admin, subId, 'pending')).find((a) => a.eventId === evId && a.nextAttemptAt) ?? null, 1500, 'a pending retry');
+    expect(pending).toMatchObject({ eventId: evId, attempt: 2, status: 'pending', responseStatus: null });
+    expect(Date.parse(pending.nextAttemptAt)).toBeGreaterThan(Date.now());
+    expect((await deliveries(fast.admin, subId))[0]).toMatchObject({ eventId: evId, status: 'pending' });
     await rcv.waitFor((r) => r.delivered.length === 1, 10_000, 'the delivery after Retry-After');
     expect(rcv.requests.map((q) => q.status)).toEqual([429, 200]);
     const gap = rcv.requests[1]!.at - rcv.requests[0]!.at;
@@ -219,6 +226,7 @@ describe('delivery', () => {
     expect(gap).toBeLessThan(6000);
     const first = (await deliveries(fast.admin, subId)).find((a) => a.attempt === 1);
     expect(first).toMatchObject({ status: 'failed', responseStatus: 429 });
+    expect(await eventually(async () => ((await deliveries(fast.admin, subId, 'pending')).length === 0 ? true : null), 3000, 'no pending once delivered')).toBe(true);
     expect(Date.parse(first.nextAttemptAt) - Date.parse(first.at)).toBeGreaterThanOrEqual(1500);
   });
 
