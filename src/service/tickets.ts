@@ -211,8 +211,9 @@ export class TicketService {
     for (const q of await this.store.queues()) {
       const queue = parsePath(q);
       if (!this.workspaces.get(queue.workspace)) continue;
-      for (const { name, attempt } of await this.store.reap(q)) {
-        const ctx = { principal: null, actor: 'baton', audit: { action: 'ticket.expire', path: null, etag: null } } satisfies OperationContext;
+      for (const { name, attempt, holder } of await this.store.reap(q)) {
+        // The lease that lapsed was this agent's: the expiry (and the move back) is told as its.
+        const ctx = { principal: null, actor: holder, audit: { action: 'ticket.expire', path: null, etag: null } } satisfies OperationContext;
         const giveUp = attempt >= this.settings.maxAttempts;
         try {
           const { to } = await this.files.commitMove(ctx, inQueue(queue, 'in-progress', name), inQueue(queue, giveUp ? 'failed' : 'pending', name), true);

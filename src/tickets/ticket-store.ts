@@ -75,6 +75,7 @@ for _, name in ipairs(names) do
     redis.call('HSET', ARGV[2] .. name, 'state', 'pending', 'leaseExpiresAt', 0)
     table.insert(out, name)
     table.insert(out, redis.call('HGET', ARGV[2] .. name, 'attempt') or '0')
+    table.insert(out, redis.call('HGET', ARGV[2] .. name, 'holder') or '')
   end
 end
 return out
@@ -138,10 +139,11 @@ export class TicketStore {
     return this.redis.smembers(k.queues);
   }
 
-  async reap(queue: string): Promise<Array<{ name: string; attempt: number }>> {
+  /** Expired leases taken back, each with the agent whose lease it was. */
+  async reap(queue: string): Promise<Array<{ name: string; attempt: number; holder: string }>> {
     const r = (await REAP.run(this.redis, [k.leases(queue)], [String(Date.now()), k.ticket(queue, '')])) as string[];
-    const out: Array<{ name: string; attempt: number }> = [];
-    for (let i = 0; i < r.length; i += 2) out.push({ name: r[i]!, attempt: Number(r[i + 1]) });
+    const out: Array<{ name: string; attempt: number; holder: string }> = [];
+    for (let i = 0; i < r.length; i += 3) out.push({ name: r[i]!, attempt: Number(r[i + 1]), holder: r[i + 2]! });
     return out;
   }
 }

@@ -85,6 +85,10 @@ describe('leases', () => {
     const expired = await expiredEvents(q, 1);
     expect(expired.length).toBe(1);
     expect([`${q}/pending/job1`, `${q}/in-progress/job1`]).toContain(expired[0].path);
+    // told as the agent whose lease lapsed, like the file.moved that put the ticket back
+    expect(expired[0].actor).toBe('agent:worker');
+    const back = (await allEvents(admin, `${q}/**`)).filter((e) => e.event === 'file.moved' && e.path === `${q}/pending/job1`);
+    expect(back.map((e) => e.actor)).toEqual(['agent:worker']);
 
     const again = await claim(q);
     expect(again.status, again.text).toBe(200);
