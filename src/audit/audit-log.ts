@@ -211,9 +211,14 @@ export class AuditLog {
       }
       const head = heads[segment];
       if (head) {
-        const headSeq = Number(head.split(':')[0]);
+        const [seqText, headHash] = head.split(':');
+        const headSeq = Number(seqText);
+        const witnessed = seen.find((e) => e.segment === segment && e.seq === headSeq);
         if (headSeq > lastSeq) {
           problems.push({ seq: lastSeq + 1, entry: { seq: lastSeq + 1, segment }, reason: `entries ${lastSeq + 1}..${headSeq} were removed from the end of segment ${segment}` });
+        } else if (witnessed && witnessed.hash !== headHash) {
+          // A chain can be rewritten from some entry to its end, consistently; the witness cannot.
+          problems.push({ seq: headSeq, entry: witnessed, reason: `entry ${headSeq} differs from what Redis witnessed: the end of segment ${segment} was rewritten` });
         }
       }
     }

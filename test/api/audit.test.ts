@@ -6,6 +6,7 @@ import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
 import { sleep } from '../helpers/raw.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { hashEntry } from '../../src/audit/entry.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -241,6 +242,16 @@ describe('GET /v1/audit/verify finds tampering', () => {
       expect(seqOf(lines[i + 1]!)).toBe(k + 1);
       [lines[i], lines[i + 1]] = [lines[i + 1]!, lines[i]!];
       return { lines, expectSeq: k };
+    });
+  });
+
+  it('(e) the last entry rewritten with a hash that fits its chain → caught by the witness in Redis', async () => {
+    await tamperCase((lines) => {
+      const i = lines.length - 1;
+      const { hash: _old, ...rest } = JSON.parse(lines[i]!);
+      rest.actor = rest.actor === 'agent:mallory' ? 'admin' : 'agent:mallory';
+      lines[i] = JSON.stringify({ ...rest, hash: hashEntry(rest) });
+      return { lines, expectSeq: rest.seq };
     });
   });
 
