@@ -45,6 +45,8 @@ export interface PutOptions {
 const SEARCH_PAGE_BUDGET_MS = 2_000;
 /** How many hidden entries one page of a listing may skip before returning a shorter page. */
 const LIST_SCAN_BUDGET = 50_000;
+/** The most entries a folder may hold to be moved in one request (each is authorized and re-homed). */
+const FOLDER_MOVE_MAX = 10_000;
 /** The largest page `names` returns: an entry is a path and a type, with no stat behind it. */
 const NAMES_PAGE_MAX = 10_000;
 
@@ -201,7 +203,26 @@ export class FileService {
     authorize(p, 'delete', from);
     authorize(p, 'write', to, this.gatesOf(to));
     await this.admit(p, from);
+    await this.authorizeFolderMove(p, from, to);
     return this.commitMove(ctx, from, to, overwrite);
+  }
+
+  /**
+   * A folder moves with everything in it, so a grant on the folder's name is not enough: every
+   * file inside must be one this key may read and delete, landing where it may write.
+   */
+  private async authorizeFolderMove(p: Principal, from: BatonPath, to: BatonPath): Promise<void> {
+    const driver = this.workspaces.resolve(from).driver;
+    if ((await driver.stat(from))?.type !== 'directory') return;
+    let n = 0;
+    for await (const e of driver.walk(from, { after: null, recursive: true })) {
+      if (++n > FOLDER_MOVE_MAX) throw new BatonError('bad_request', `${from.full} holds more than ${FOLDER_MOVE_MAX} entries: move it in parts`);
+      if (e.type !== 'file') continue;
+      const dest = parsePath(to.full + e.path.full.slice(from.full.length));
+      authorize(p, 'read', e.path);
+      authorize(p, 'delete', e.path);
+      authorize(p, 'write', dest, this.gatesOf(dest));
+    }
   }
 
   /** Move without authorizing: for services that already authorized a larger operation. */
@@ -215,6 +236,7 @@ export class FileService {
       overwrite,
       onCommit: async (r) => {
         if (r.to.type === 'file') await this.emitFor(ctx, 'file.moved', { from: from.full })(r.to);
+        for (const f of r.files ?? []) await this.emitFor(ctx, 'file.moved', { from: f.from.path })(f.to);
       },
     });
     ctx.audit.etag = result.to.etag;

@@ -49,6 +49,8 @@ export interface WriteResult {
 export interface MoveResult {
   from: EntryMeta;
   to: EntryMeta;
+  /** For a folder: each file it held, where it was and where it is now. */
+  files?: Array<{ from: EntryMeta; to: EntryMeta }>;
 }
 
 export interface WalkEntry {

@@ -151,6 +151,23 @@ describe('move (read+delete on the source, write on the destination)', () => {
   });
 });
 
+describe('moving a folder', () => {
+  it('needs the grants for every file in it: one on the folder name is not enough', async () => {
+    for (const f of ['a.md', 'tools/run.sh']) expect((await admin.put(`/demo/outbox/pack/${f}`, f)).status).toBe(201);
+    const k = await key('foldermover', ['read:/demo/outbox/**', 'delete:/demo/outbox/**', 'write:/demo/drafts/*', 'write:/demo/drafts/*/*.md']);
+    const r = await k.api.post('/v1/move', { from: '/demo/outbox/pack', to: '/demo/drafts/pack' });
+    forbidden(r, 'foldermover', '/demo/outbox/pack -> /demo/drafts/pack');
+    expect(r.json.error.message).toContain('/demo/drafts/pack/tools/run.sh');
+    expect(existsSync(onDisk('/demo/outbox/pack/tools/run.sh'))).toBe(true);
+    expect(existsSync(onDisk('/demo/drafts/pack'))).toBe(false);
+    // with the file it lacked out of the folder, the same key may move it
+    expect((await admin.call('DELETE', '/v1/files/demo/outbox/pack/tools/run.sh')).status).toBe(200);
+    const ok = await k.api.post('/v1/move', { from: '/demo/outbox/pack', to: '/demo/drafts/pack' });
+    expect(ok.status, ok.text).toBe(200);
+    expect(readFileSync(onDisk('/demo/drafts/pack/a.md'), 'utf8')).toBe('a.md');
+  });
+});
+
 describe('default deny', () => {
   it('a key with no grants can do nothing', async () => {
     const k = keys.nobody!.api;

@@ -59,6 +59,27 @@ describe('folder watches (rescan 10 min away)', () => {
     ]);
   });
 
+  it('a folder moved through the API: one file.moved per file it held, by the mover, and nothing from the watch', async () => {
+    const files = ['one.txt', 'deep/two.txt', 'deep/er/three.txt'];
+    for (const f of files) expect((await api().put(`/demo/inbox/fold/${f}`, f)).status).toBe(201);
+    const mv = await api().post('/v1/move', { from: '/demo/inbox/fold', to: '/demo/outbox/fold' });
+    expect(mv.status, mv.text).toBe(200);
+    await sleep(1500); // the watch sees the folder vanish and appear, and rescans
+    const moved = await allEvents(api(), '/demo/outbox/fold/**');
+    expect(moved.map((e) => [e.event, e.path, e.from, e.actor]).sort()).toEqual(
+      files.map((f) => ['file.moved', `/demo/outbox/fold/${f}`, `/demo/inbox/fold/${f}`, 'admin']).sort(),
+    );
+    // the old paths see their creation and the moves away (a move concerns both ends); none by fs
+    const atOld = await allEvents(api(), '/demo/inbox/fold/**');
+    expect(atOld.map((e) => e.event)).toEqual(['file.created', 'file.created', 'file.created', 'file.moved', 'file.moved', 'file.moved']);
+    expect([...atOld, ...moved].filter((e) => e.actor !== 'admin')).toEqual([]);
+    // the history moved along: the new path's versions start with the move, the old one ends in a tombstone
+    const versions = (await api().call('GET', '/v1/versions/demo/outbox/fold/deep/two.txt')).json.versions;
+    expect(versions[0]).toMatchObject({ actor: 'admin', deleted: false, size: 12 });
+    const old = (await api().call('GET', '/v1/versions/demo/inbox/fold/deep/two.txt')).json.versions;
+    expect(old[0]).toMatchObject({ deleted: true });
+  });
+
   it('follow folders made after start, removed, and made again under the same name', async () => {
     const dir = '/demo/inbox/made/later/deep';
     mkdirSync(onDisk(dir), { recursive: true });

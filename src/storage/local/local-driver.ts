@@ -490,8 +490,7 @@ export class LocalDriver implements StorageDriver {
         throw err;
       }
       const sst = statSync(staged, { bigint: true });
-      const fromHist = this.history(from);
-      const fromLatest = await fromHist.latest();
+      const fromLatest = await this.history(from).latest();
       const fromEntry = this.entryOf(from, sst, fromLatest, sst.isDirectory() ? null : etagOf(sst));
       try {
         await this.place(staged, to, sst.isDirectory(), opts.overwrite);
@@ -503,28 +502,51 @@ export class LocalDriver implements StorageDriver {
         }
         throw err;
       }
+      const dirs = new Set([osDirname(this.abs(to)), osDirname(this.abs(from))]);
       if (sst.isDirectory()) {
-        const moved = { from: fromEntry, to: { ...fromEntry, path: to.full } };
+        const files = await this.rehome(from, to, opts.actor);
+        await Promise.all([...dirs].map((d) => this.syncDir(d)));
+        const moved = { from: fromEntry, to: { ...fromEntry, path: to.full }, files };
         await opts.onCommit?.(moved);
         return moved;
       }
-      const fromRecords: VersionRecord[] = [];
-      if (!fromLatest || fromLatest.deleted || fromLatest.etag !== fromEntry.etag) fromRecords.push(recordOf(fromEntry, 'fs'));
-      fromRecords.push({ ...tombstone(fromEntry.version! + 1, opts.actor), movedTo: to.full });
-      const toHist = this.history(to);
-      const toLatest = await toHist.latest();
-      const rec: VersionRecord = {
-        ...recordOf(fromEntry, opts.actor),
-        version: (toLatest?.version ?? 0) + 1,
-        time: new Date().toISOString(),
-      };
-      // All four must be durable before the event; none depends on another being so first.
-      const dirs = new Set([osDirname(this.abs(to)), osDirname(this.abs(from))]);
-      await Promise.all([fromHist.append(...fromRecords), toHist.append(rec), ...[...dirs].map((d) => this.syncDir(d))]);
+      // The logs and both folders must be durable before the event; none waits for another.
+      const [rec] = await Promise.all([this.carryHistory(from, to, fromEntry, fromLatest, opts.actor), ...[...dirs].map((d) => this.syncDir(d))]);
       const moved = { from: fromEntry, to: this.entryOf(to, sst, rec, rec.etag) };
       await opts.onCommit?.(moved);
       return moved;
     });
+  }
+
+  /**
+   * The version logs of a moved file: its old path ends with a tombstone naming where it went
+   * (after a record of its last bytes if they were changed on disk), its new path gains a
+   * version by the mover. Returns that version's record.
+   */
+  private async carryHistory(from: BatonPath, to: BatonPath, fromEntry: EntryMeta, fromLatest: VersionRecord | null, actor: string): Promise<VersionRecord> {
+    const fromRecords: VersionRecord[] = [];
+    if (!fromLatest || fromLatest.deleted || fromLatest.etag !== fromEntry.etag) fromRecords.push(recordOf(fromEntry, 'fs'));
+    fromRecords.push({ ...tombstone(fromEntry.version! + 1, actor), movedTo: to.full });
+    const toHist = this.history(to);
+    const rec: VersionRecord = { ...recordOf(fromEntry, actor), version: ((await toHist.latest())?.version ?? 0) + 1, time: new Date().toISOString() };
+    await Promise.all([this.history(from).append(...fromRecords), toHist.append(rec)]);
+    return rec;
+  }
+
+  /** After a folder was renamed: every file in it moves its history along, as a file move does. */
+  private async rehome(from: BatonPath, to: BatonPath, actor: string): Promise<Array<{ from: EntryMeta; to: EntryMeta }>> {
+    const out: Array<{ from: EntryMeta; to: EntryMeta }> = [];
+    for await (const e of this.walk(to, { after: null, recursive: true })) {
+      if (e.type !== 'file') continue;
+      const st = lstatSync(this.abs(e.path), { bigint: true, throwIfNoEntry: false });
+      if (!st?.isFile()) continue;
+      const old = parsePath(from.full + e.path.full.slice(to.full.length));
+      const oldLatest = await this.history(old).latest();
+      const oldEntry = this.entryOf(old, st, oldLatest, etagOf(st));
+      const rec = await this.carryHistory(old, e.path, oldEntry, oldLatest, actor);
+      out.push({ from: oldEntry, to: this.entryOf(e.path, st, rec, rec.etag) });
+    }
+    return out;
   }
 
   /** Step 2 of a move: put the staged entry at its destination, keeping anything it replaces. */
