@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { newEventId, type BatonEvent, type NewEvent } from './event.js';
 import { LuaScript } from '../redis/lua-script.js';
+import { newEventId, type BatonEvent, type NewEvent } from './event.js';
 
 const NOTIFY_CHANNEL = 'baton:events:notify';
 

@@ -1,15 +1,15 @@
 import { lstatSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
-import type { Recorder } from '../core/recorder.js';
 import { parsePath, workspaceRoot, type BatonPath } from '../core/paths.js';
+import type { Recorder } from '../core/recorder.js';
+import type { BatonEvent } from '../events/event.js';
 import type { EventLog } from '../events/event-log.js';
 import type { StorageDriver } from '../storage/driver.js';
+import { etagOf } from '../storage/local/etag.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
 import { FolderWatches } from './folder-watches.js';
 import { emitObserved } from './observed-change.js';
-import { etagOf } from '../storage/local/etag.js';
-import type { BatonEvent } from '../events/event.js';
 
 const SETTLE_MS = 1000;
 /** How long a path must be quiet before it is checked, so a file being written is seen once, whole. */
