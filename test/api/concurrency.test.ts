@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client } from '../helpers/http.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
@@ -16,14 +16,7 @@ beforeAll(async () => {
   baton = await startBaton({ redisUrl: redis.url });
   api = client(baton.url, baton.adminToken);
 });
-afterAll(async () => {
-  await baton?.stop();
-  await redis?.stop();
-  if (baton) {
-    removeDir(baton.dataDir);
-    removeDir(baton.workspacesDir);
-  }
-});
+afterAll(() => teardown(baton, redis));
 
 function tally(statuses: number[]) {
   const t: Record<number, number> = {};

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
 import { poll, rawRequest } from '../helpers/raw.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
@@ -17,14 +17,7 @@ beforeAll(async () => {
   baton = await startBaton({ redisUrl: redis.url });
   api = client(baton.url, baton.adminToken);
 });
-afterAll(async () => {
-  await baton?.stop();
-  await redis?.stop();
-  if (baton) {
-    removeDir(baton.dataDir);
-    removeDir(baton.workspacesDir);
-  }
-});
+afterAll(() => teardown(baton, redis));
 
 /** Run `fn` over `items` with at most `n` in flight. */
 async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {

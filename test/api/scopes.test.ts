@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries } from '../helpers/audit.js';
-import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client, createKey, type Reply } from '../helpers/http.js';
 import { rawRequest, sleep } from '../helpers/raw.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
@@ -55,14 +55,7 @@ beforeAll(async () => {
   await key('agent', ['read:/demo/**', 'write:/demo/**', 'delete:/demo/**']);
   await key('human', ['read:/demo/**', 'write:/demo/**', 'delete:/demo/**'], true);
 });
-afterAll(async () => {
-  await baton?.stop();
-  await redis?.stop();
-  if (baton) {
-    removeDir(baton.dataDir);
-    removeDir(baton.workspacesDir);
-  }
-});
+afterAll(() => teardown(baton, redis));
 
 describe('read', () => {
   it('a read grant on /demo/drafts/** reads there and is forbidden elsewhere', async () => {

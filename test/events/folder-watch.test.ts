@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { allEvents } from '../helpers/events.js';
 import { client } from '../helpers/http.js';
 import { eventually, sleep } from '../helpers/receiver.js';
@@ -27,14 +27,7 @@ beforeAll(async () => {
   baton = await startBaton({ redisUrl: redis.url, env: { BATON_RESCAN_SECONDS: '600' } });
   await sleep(500);
 });
-afterAll(async () => {
-  await baton?.stop();
-  await redis?.stop();
-  if (baton) {
-    removeDir(baton.dataDir);
-    removeDir(baton.workspacesDir);
-  }
-});
+afterAll(() => teardown(baton, redis));
 
 describe('folder watches (rescan 10 min away)', () => {
   it('report a file dropped, appended to, and removed in an existing folder', async () => {

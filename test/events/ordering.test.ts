@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { allEvents, openSse, type Ev } from '../helpers/events.js';
 import { client, createKey } from '../helpers/http.js';
 import { sleep } from '../helpers/receiver.js';
@@ -20,14 +20,7 @@ beforeAll(async () => {
   writer = client(baton.url, writerKey);
   draftsReader = client(baton.url, (await createKey(baton.url, baton.adminToken, { agent: 'drafts-reader', grants: ['read:/demo/drafts/**'] })).key);
 });
-afterAll(async () => {
-  await baton?.stop();
-  await redis?.stop();
-  if (baton) {
-    removeDir(baton.dataDir);
-    removeDir(baton.workspacesDir);
-  }
-});
+afterAll(() => teardown(baton, redis));
 
 /** The cursor of "now": a read without `after` returns it. */
 async function nowCursor(api = writer, glob = '/demo/**'): Promise<string> {

@@ -86,3 +86,13 @@ export async function startBaton(opts: StartOptions): Promise<TestBaton> {
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/** Stop a test's server and its Redis, then remove what the server wrote: an afterAll. */
+export async function teardown(baton: TestBaton | undefined, redis: { stop(): Promise<void> } | undefined): Promise<void> {
+  await baton?.stop();
+  await redis?.stop();
+  if (baton) {
+    removeDir(baton.dataDir);
+    removeDir(baton.workspacesDir);
+  }
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries, type AuditEntryJson } from '../helpers/audit.js';
-import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { connect, refusal, textOf } from './helpers.js';
@@ -15,14 +15,7 @@ beforeAll(async () => {
   baton = await startBaton({ redisUrl: redis.url, env: { BATON_MCP_ALLOWED_ORIGINS: `${ALLOWED}, http://localhost:1` } });
   admin = client(baton.url, baton.adminToken);
 });
-afterAll(async () => {
-  await baton?.stop();
-  await redis?.stop();
-  if (baton) {
-    removeDir(baton.dataDir);
-    removeDir(baton.workspacesDir);
-  }
-});
+afterAll(() => teardown(baton, redis));
 
 const INIT = {
   jsonrpc: '2.0',

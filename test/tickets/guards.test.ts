@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { allEvents } from '../helpers/events.js';
 import { client, createKey, type Reply } from '../helpers/http.js';
 import { poll, sleep } from '../helpers/raw.js';
@@ -18,14 +18,7 @@ beforeAll(async () => {
   baton = await startBaton({ redisUrl: redis.url, env: { BATON_MAX_CAUSATION_DEPTH: '3' } });
   admin = client(baton.url, baton.adminToken);
 });
-afterAll(async () => {
-  await baton?.stop();
-  await redis?.stop();
-  if (baton) {
-    removeDir(baton.dataDir);
-    removeDir(baton.workspacesDir);
-  }
-});
+afterAll(() => teardown(baton, redis));
 
 function refused(r: Reply, status: number, code: string): void {
   expect(r.status, r.text).toBe(status);

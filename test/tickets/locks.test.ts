@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
@@ -34,14 +34,7 @@ beforeAll(async () => {
     keys.push((await createKey(baton.url, baton.adminToken, { agent: `claimant-${i}`, grants: ['claim:/demo/**', 'read:/demo/**'] })).key);
   }
 });
-afterAll(async () => {
-  await baton?.stop();
-  await redis?.stop();
-  if (baton) {
-    removeDir(baton.dataDir);
-    removeDir(baton.workspacesDir);
-  }
-});
+afterAll(() => teardown(baton, redis));
 
 describe('stale lock directories of a crashed process', () => {
   it('a claim still succeeds promptly, and of 8 concurrent claimants exactly one gets the ticket', async () => {
