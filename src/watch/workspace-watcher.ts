@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { parsePath, workspaceRoot, type BatonPath } from '../core/paths.js';
@@ -14,6 +14,8 @@ import { emitObserved } from './observed-change.js';
 const SETTLE_MS = 1000;
 /** How long a path must be quiet before it is checked, so a file being written is seen once, whole. */
 const QUIET_MS = 150;
+/** How many changed paths are checked at once. */
+const CHECKS_AT_ONCE = 16;
 /** Paths whose last recorded etag is remembered; past this many the memory starts over. */
 const RECORDED_MAX = 50_000;
 
@@ -129,8 +131,21 @@ export class WorkspaceWatcher {
     while (this.pending.size > 0 && !this.stopped) {
       const batch = [...this.pending];
       this.pending.clear();
-      for (const full of batch) await this.check(parsePath(full));
+      await this.checkAll(batch.map((full) => parsePath(full)));
     }
+  }
+
+  /** Check paths CHECKS_AT_ONCE at a time: each waits on the disk, Redis and its lock, not on the others. */
+  private async checkAll(paths: readonly BatonPath[]): Promise<void> {
+    let i = 0;
+    const next = async (): Promise<void> => {
+      while (i < paths.length && !this.stopped) await this.check(paths[i++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(CHECKS_AT_ONCE, paths.length) }, next));
+  }
+
+  private absOf(p: BatonPath): string {
+    return join(this.rootDir, ...p.segments.slice(1));
   }
 
   rescanSoon(): void {
@@ -140,27 +155,32 @@ export class WorkspaceWatcher {
       .finally(() => (this.scanning = null));
   }
 
-  /** Compare the whole tree with the event index; check every difference under its lock. */
+  /**
+   * Compare the whole tree with the event index; check every difference under its lock. Only
+   * the etag is needed to compare, so a file costs one stat (of what a symlink the walk kept
+   * points to, as the driver describes it).
+   */
   private async rescan(): Promise<void> {
     const index = await this.events.indexOf(this.def.name);
     const seen = new Set<string>();
+    const differ: BatonPath[] = [];
     let unsettled = false;
-    for await (const e of this.driver.walk(workspaceRoot(this.def.name), { after: null, recursive: true, meta: true })) {
+    for await (const e of this.driver.walk(workspaceRoot(this.def.name), { after: null, recursive: true })) {
       if (this.stopped) return;
       if (e.type !== 'file') continue;
       seen.add(e.path.full);
-      const st = e.meta ?? (await this.driver.stat(e.path).catch(() => null));
+      const st = statSync(this.absOf(e.path), { bigint: true, throwIfNoEntry: false });
+      if (!st?.isFile()) continue;
       // A file modified a moment ago may still be being written: its folder watch reports it once it
       // settles, and the next pass catches it if the watch does not.
-      if (st && Date.now() - Date.parse(st.modifiedAt) < SETTLE_MS) {
+      if (Date.now() - Number(st.mtimeMs) < SETTLE_MS) {
         unsettled = true;
         continue;
       }
-      if (st && index.get(e.path.full) !== st.etag) await this.check(e.path);
+      if (index.get(e.path.full) !== etagOf(st)) differ.push(e.path);
     }
-    for (const full of index.keys()) {
-      if (!seen.has(full) && !this.stopped) await this.check(parsePath(full));
-    }
+    for (const full of index.keys()) if (!seen.has(full)) differ.push(parsePath(full));
+    await this.checkAll(differ);
     if (unsettled && !this.stopped) setTimeout(() => this.rescanSoon(), SETTLE_MS).unref();
   }
 
@@ -169,7 +189,7 @@ export class WorkspaceWatcher {
     try {
       const own = this.recorded.get(p.full);
       if (own !== undefined) {
-        const cur = lstatSync(join(this.rootDir, ...p.segments.slice(1)), { bigint: true, throwIfNoEntry: false });
+        const cur = lstatSync(this.absOf(p), { bigint: true, throwIfNoEntry: false });
         if (cur?.isFile() && etagOf(cur) === own) return;
       }
       // Changes recorded by another process are already in the index: settle those without the

@@ -479,7 +479,16 @@ export class LocalDriver implements StorageDriver {
     const src = await this.resolveExisting(from);
     if (!src) throw new BatonError('not_found', `${from.full} does not exist`);
     await this.ensureParent(to);
-    return this.locks.run([this.rel(from), this.rel(to)], async () => {
+    // A folder's files are locked too, where they are and where they will be: the watcher judges
+    // a file under its own path's lock, and must not see it half moved (at its new path before
+    // its file.moved is recorded).
+    const held = [this.rel(from), this.rel(to)];
+    if (src.isDirectory()) {
+      for await (const e of this.walk(from, { after: null, recursive: true })) {
+        if (e.type === 'file') held.push(e.path.rel, `${to.rel}${e.path.rel.slice(from.rel.length)}`);
+      }
+    }
+    return this.locks.run(held, async () => {
       // Step 1, the arbiter: rename the source into a private staging name. Of many movers
       // exactly one succeeds; the rest find the source gone.
       const staged = this.tmpPath('m');
