@@ -102,7 +102,7 @@ export async function dropToWebhook(ctx: Ctx): Promise<Section> {
   const slowN = ctx.quick ? 3 : 60;
   const bursts = ctx.quick ? [200] : [10_000, 50_000];
   // Bounded: at Baton's measured ~100 files/s a 50,000 burst would need minutes more than the run allows.
-  const timeoutMs = (n: number) => (ctx.quick ? 25_000 : n <= 10_000 ? 120_000 : 75_000);
+  const timeoutMs = (n: number) => (ctx.quick ? 25_000 : n <= 10_000 ? 120_000 : 180_000);
   const scope = ctx.scope.child();
   try {
     ctx.log('  drop→webhook: chokidar floors');
