@@ -192,10 +192,13 @@ export class WorkspaceWatcher {
         const cur = lstatSync(this.absOf(p), { bigint: true, throwIfNoEntry: false });
         if (cur?.isFile() && etagOf(cur) === own) return;
       }
-      // Changes recorded by another process are already in the index: settle those without the
-      // lock too. Anything else is judged again under it.
+      // Settled without the lock too: a folder (left to the walk), and a path the index already
+      // describes (a change recorded by another process, or a path gone and no longer indexed).
+      // Anything else is judged again under the lock.
       const quick = await this.driver.stat(p).catch(() => null);
-      if (quick?.type === 'file' && (await this.events.indexed(this.def.name, p.full)) === quick.etag) return;
+      if (quick?.type === 'directory') return;
+      const known = await this.events.indexed(this.def.name, p.full);
+      if (quick ? known === quick.etag : known === null) return;
       await this.driver.withPathLock([p], async () => {
         const st = await this.driver.stat(p).catch(() => null);
         const indexed = await this.events.indexed(this.def.name, p.full);
