@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 
 /*
  * The calls on Baton's write path that wait for the disk, made off the event loop: flushes, and
- * creating a file (a few hundred microseconds on some virtual disks). Everything else there is
+ * creating a file (hundreds of microseconds on a busy virtual disk). Everything else there is
  * a metadata call of a few microseconds, made synchronously, since a round trip through the
  * thread pool costs more than the call itself.
  */
