@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BatonClient } from '../src/client/index.js';
@@ -18,12 +18,18 @@ export async function openBaton(): Promise<{ url: string; admin: BatonClient; cl
     return { url: process.env.BATON_URL, admin: new BatonClient({ url: process.env.BATON_URL, key: token }), close: async () => undefined };
   }
   const adminToken = `pattern-admin-${process.pid}`;
+  const data = mkdtempSync(join(tmpdir(), 'baton-pattern-'));
   const settings = loadSettings(
-    { port: '0', data: mkdtempSync(join(tmpdir(), 'baton-pattern-')), workspaces: resolve(import.meta.dirname, '..', 'workspaces'), logLevel: 'warn' },
+    { port: '0', data, workspaces: resolve(import.meta.dirname, '..', 'workspaces'), logLevel: 'warn' },
     { ...process.env, BATON_ADMIN_TOKEN: adminToken, BATON_WEBHOOK_RETRY_SCHEDULE: '0.2,0.5,1' },
   );
   const baton = await startBaton(settings);
-  return { url: baton.url, admin: new BatonClient({ url: baton.url, key: adminToken }), close: () => baton.close() };
+  // The scratch data directory (with its private Redis) goes with the example.
+  const close = async () => {
+    await baton.close();
+    rmSync(data, { recursive: true, force: true });
+  };
+  return { url: baton.url, admin: new BatonClient({ url: baton.url, key: adminToken }), close };
 }
 
 /** A unique folder per run, so examples can run again against the same Baton. */

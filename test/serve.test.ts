@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, REPO } from './helpers/baton.js';
 import { client } from './helpers/http.js';
+import { tempDir } from './helpers/temp.js';
 
 function waitForListening(proc: ReturnType<typeof spawn>): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -27,7 +27,7 @@ function exited(proc: ReturnType<typeof spawn>): Promise<number | null> {
 
 describe('baton serve without REDIS_URL', () => {
   it('starts a private redis-server with an append-only file under the data dir, and stops it on SIGTERM', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'baton-private-'));
+    const data = tempDir('baton-private-');
     const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data, '--workspaces', join(REPO, 'workspaces')], {
       env: { ...process.env, REDIS_URL: '', BATON_ADMIN_TOKEN: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,9 +55,9 @@ describe('baton serve without REDIS_URL', () => {
   });
 
   it('exits with the install command when redis-server is missing', () => {
-    const data = mkdtempSync(join(tmpdir(), 'baton-noredis-'));
+    const data = tempDir('baton-noredis-');
     // A PATH holding node and nothing else (node and redis-server often share /usr/bin).
-    const bin = mkdtempSync(join(tmpdir(), 'baton-path-'));
+    const bin = tempDir('baton-path-');
     symlinkSync(process.execPath, join(bin, 'node'));
     const r = spawnSync(process.execPath, [BIN, 'serve', '--port', '0', '--data', data, '--workspaces', join(REPO, 'workspaces')], {
       env: { ...process.env, REDIS_URL: '', PATH: bin },
@@ -74,7 +74,7 @@ describe('graceful shutdown', () => {
   it('finishes an in-flight upload after SIGTERM, then exits 0', async () => {
     const { startRedis } = await import('./helpers/redis.js');
     const redis = await startRedis();
-    const data = mkdtempSync(join(tmpdir(), 'baton-grace-'));
+    const data = tempDir('baton-grace-');
     const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data, '--workspaces', join(REPO, 'workspaces'), '--redis', redis.url], {
       env: { ...process.env, BATON_ADMIN_TOKEN: 'grace-admin', BATON_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries, lastAuditSeq } from '../helpers/audit.js';
@@ -7,6 +6,7 @@ import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
 import { client, createKey, type Reply } from '../helpers/http.js';
 import { rawRequest, snapshotTree, type TreeEntry } from '../helpers/raw.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { tempDir } from '../helpers/temp.js';
 
 /*
  * Layout:  <parent>/canary/...          secrets outside every workspace
@@ -38,7 +38,7 @@ function comparable(t: Record<string, TreeEntry>) {
 }
 
 beforeAll(async () => {
-  parent = mkdtempSync(join(tmpdir(), 'baton-hostile-'));
+  parent = tempDir('baton-hostile-');
   dataDir = join(parent, 'data');
   canary = join(parent, 'canary');
   mkdirSync(join(canary, 'sub'), { recursive: true });

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { baton as cli } from './run.js';
+import { tempDir } from '../helpers/temp.js';
 
 let redis: TestRedis;
 let server: TestBaton;
@@ -13,7 +13,7 @@ let tmp: string;
 beforeAll(async () => {
   redis = await startRedis();
   server = await startBaton({ redisUrl: redis.url });
-  tmp = mkdtempSync(join(tmpdir(), 'baton-cli-'));
+  tmp = tempDir('baton-cli-');
 });
 afterAll(async () => {
   await server?.stop();

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { kill } from './redis.js';
+import { tempDir } from './temp.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(REPO, 'bin', 'baton.js');
@@ -32,10 +32,10 @@ export interface StartOptions {
 
 /** A real `baton serve` child process on a free loopback port. */
 export async function startBaton(opts: StartOptions): Promise<TestBaton> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'baton-data-'));
+  const dataDir = opts.dataDir ?? tempDir('baton-data-');
   let workspacesDir = opts.workspacesDir;
   if (!workspacesDir) {
-    workspacesDir = mkdtempSync(join(tmpdir(), 'baton-ws-'));
+    workspacesDir = tempDir('baton-ws-');
     if (opts.workspaces) {
       const { writeFileSync } = await import('node:fs');
       for (const [name, text] of Object.entries(opts.workspaces)) writeFileSync(join(workspacesDir, name), text);

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { REPO } from './baton.js';
 import { freePort, kill } from './redis.js';
+import { tempDir } from './temp.js';
 
 export const S3RVER_ENV = {
   AWS_ACCESS_KEY_ID: 'S3RVER',
@@ -49,7 +49,7 @@ async function reachable(port: number): Promise<boolean> {
  * the driver's Redis-guarded path is for.
  */
 export async function startS3rver(bucket = 'baton-test'): Promise<TestS3> {
-  const dir = mkdtempSync(join(tmpdir(), 'baton-s3rver-'));
+  const dir = tempDir('baton-s3rver-');
   const port = await freePort();
   const bin = join(REPO, 'node_modules', 's3rver', 'bin', 's3rver.js');
   const launch = async (): Promise<ChildProcess> => {

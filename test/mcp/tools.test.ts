@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { connect, KINDS, refusal, textOf, type Kind, type McpSession } from './helpers.js';
+import { tempDir } from '../helpers/temp.js';
 
 const READ_TOOLS = [
   'directory_tree',
@@ -47,7 +47,7 @@ beforeAll(async () => {
   // Shared fixtures: a sibling folder whose name starts like drafts, and links out of the workspace.
   expect((await admin.put('/demo/drafts-x/secret.txt', 'sibling secret')).status).toBe(201);
   expect((await admin.put('/demo/drafts/shared/one.md', 'one\n')).status).toBe(201);
-  canary = mkdtempSync(join(tmpdir(), 'baton-mcp-canary-'));
+  canary = tempDir('baton-mcp-canary-');
   writeFileSync(join(canary, 'secret.txt'), 'CANARY');
   mkdirSync(join(baton.dataDir, 'demo', 'drafts', 'links'), { recursive: true });
   symlinkSync(join(canary, 'secret.txt'), join(baton.dataDir, 'demo', 'drafts', 'links', 'file-out'));
