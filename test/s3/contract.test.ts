@@ -347,21 +347,20 @@ describe('files on S3', () => {
   it('streams a 50 MiB upload and download (multipart) with the server RSS staying bounded', async () => {
     const MiB = 1024 * 1024;
     const chunk = randomBytes(MiB);
-    const upload = (path: string, mib: number) =>
-      fetch(`${baton.url}/v1/files${path}`, {
+    const upload = (path: string, mib: number) => {
+      let sent = 0;
+      return fetch(`${baton.url}/v1/files${path}`, {
         method: 'PUT',
         body: new ReadableStream<Uint8Array>({
-          start() {
-            this.n = 0;
-          },
           pull(ctrl) {
-            if (this.n++ >= mib) return ctrl.close();
+            if (sent++ >= mib) return ctrl.close();
             ctrl.enqueue(new Uint8Array(chunk));
           },
-        } as UnderlyingDefaultSource<Uint8Array> & { n: number }),
+        }),
         headers: { authorization: `Bearer ${baton.adminToken}`, 'content-type': 'application/octet-stream' },
         duplex: 'half',
       } as RequestInit);
+    };
     const download = async (path: string) => {
       const get = await fetch(`${baton.url}/v1/files${path}`, { headers: { authorization: `Bearer ${baton.adminToken}` } });
       expect(get.status).toBe(200);
@@ -397,15 +396,13 @@ describe('files on S3', () => {
   });
 
   it('a body past the limit is payload_too_large and leaves nothing behind', async () => {
+    let sent = 0;
     const body = new ReadableStream<Uint8Array>({
-      start() {
-        this.n = 0;
-      },
       pull(ctrl) {
-        if (this.n++ >= 70) return ctrl.close();
+        if (sent++ >= 70) return ctrl.close();
         ctrl.enqueue(new Uint8Array(1024 * 1024));
       },
-    } as UnderlyingDefaultSource<Uint8Array> & { n: number });
+    });
     const r = await fetch(`${baton.url}/v1/files${W}/outbox/too-big.bin`, {
       method: 'PUT',
       body,

@@ -27,9 +27,8 @@ beforeAll(async () => {
   [redis, s3] = await Promise.all([startRedis(), startS3rver()]);
   sdk = s3.client();
   yaml = s3.workspaceYaml('lake', { prefix: 'lake/', reconcileSeconds: 1, folders: ['in'] });
-  [a, b] = await Promise.all(
-    [0, 1].map(() => startBaton({ redisUrl: redis.url, adminToken: ADMIN, workspaces: { 'lake.yaml': yaml }, env: S3RVER_ENV })),
-  );
+  const start = () => startBaton({ redisUrl: redis.url, adminToken: ADMIN, workspaces: { 'lake.yaml': yaml }, env: S3RVER_ENV });
+  [a, b] = await Promise.all([start(), start()]);
   apiA = client(a.url, ADMIN);
   apiB = client(b.url, ADMIN);
 });
