@@ -88,7 +88,7 @@ export class WorkspaceWatcher {
 
   /** A file still being written keeps producing events: check it once they stop for a moment. */
   private settleThenCheck(abs: string): void {
-    if (this.stopped || this.isMeta(abs)) return;
+    if (this.stopped) return;
     clearTimeout(this.settling.get(abs));
     this.settling.set(
       abs,

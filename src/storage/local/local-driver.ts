@@ -499,7 +499,8 @@ export class LocalDriver implements StorageDriver {
         throw err;
       }
       const sst = statSync(staged, { bigint: true });
-      const fromLatest = await this.history(from).latest();
+      const fromHist = this.history(from);
+      const fromLatest = await fromHist.latest();
       const fromEntry = this.entryOf(from, sst, fromLatest, sst.isDirectory() ? null : etagOf(sst));
       try {
         await this.place(staged, to, sst.isDirectory(), opts.overwrite);
@@ -520,7 +521,7 @@ export class LocalDriver implements StorageDriver {
         return moved;
       }
       // The logs and both folders must be durable before the event; none waits for another.
-      const [rec] = await Promise.all([this.carryHistory(from, to, fromEntry, fromLatest, opts.actor), ...[...dirs].map((d) => this.syncDir(d))]);
+      const [rec] = await Promise.all([this.carryHistory(fromHist, to, fromEntry, fromLatest, opts.actor), ...[...dirs].map((d) => this.syncDir(d))]);
       const moved = { from: fromEntry, to: this.entryOf(to, sst, rec, rec.etag) };
       await opts.onCommit?.(moved);
       return moved;
@@ -532,13 +533,13 @@ export class LocalDriver implements StorageDriver {
    * (after a record of its last bytes if they were changed on disk), its new path gains a
    * version by the mover. Returns that version's record.
    */
-  private async carryHistory(from: BatonPath, to: BatonPath, fromEntry: EntryMeta, fromLatest: VersionRecord | null, actor: string): Promise<VersionRecord> {
+  private async carryHistory(fromHist: PathHistory, to: BatonPath, fromEntry: EntryMeta, fromLatest: VersionRecord | null, actor: string): Promise<VersionRecord> {
     const fromRecords: VersionRecord[] = [];
     if (!fromLatest || fromLatest.deleted || fromLatest.etag !== fromEntry.etag) fromRecords.push(recordOf(fromEntry, 'fs'));
     fromRecords.push({ ...tombstone(fromEntry.version! + 1, actor), movedTo: to.full });
     const toHist = this.history(to);
     const rec: VersionRecord = { ...recordOf(fromEntry, actor), version: ((await toHist.latest())?.version ?? 0) + 1, time: new Date().toISOString() };
-    await Promise.all([this.history(from).append(...fromRecords), toHist.append(rec)]);
+    await Promise.all([fromHist.append(...fromRecords), toHist.append(rec)]);
     return rec;
   }
 
@@ -550,9 +551,10 @@ export class LocalDriver implements StorageDriver {
       const st = lstatSync(this.abs(e.path), { bigint: true, throwIfNoEntry: false });
       if (!st?.isFile()) continue;
       const old = parsePath(from.full + e.path.full.slice(to.full.length));
-      const oldLatest = await this.history(old).latest();
+      const oldHist = this.history(old);
+      const oldLatest = await oldHist.latest();
       const oldEntry = this.entryOf(old, st, oldLatest, etagOf(st));
-      const rec = await this.carryHistory(old, e.path, oldEntry, oldLatest, actor);
+      const rec = await this.carryHistory(oldHist, e.path, oldEntry, oldLatest, actor);
       out.push({ from: oldEntry, to: this.entryOf(e.path, st, rec, rec.etag) });
     }
     return out;
