@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+import { DELETE_IF_OWNED, RENEW_IF_OWNED } from '../redis/owned-key.js';
 
 /**
  * A named lease in Redis held by at most one process at a time. The holder renews it well
@@ -21,7 +19,7 @@ export class Lease {
   /** Acquire if free, renew if ours; returns whether we hold it now. */
   async tick(): Promise<boolean> {
     if (this.held) {
-      this.held = (await this.redis.eval(RENEW, 1, this.key, this.token, String(this.ttlMs))) === 1;
+      this.held = (await RENEW_IF_OWNED.run(this.redis, [this.key], [this.token, String(this.ttlMs)])) === 1;
     } else {
       this.held = (await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
     }
@@ -31,6 +29,6 @@ export class Lease {
   async release(): Promise<void> {
     if (!this.held) return;
     this.held = false;
-    await this.redis.eval(RELEASE, 1, this.key, this.token).catch(() => undefined);
+    await DELETE_IF_OWNED.run(this.redis, [this.key], [this.token]).catch(() => undefined);
   }
 }

@@ -2,9 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { BatonError } from '../../core/errors.js';
 import { KeyedMutex } from '../../core/keyed-mutex.js';
-
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+import { DELETE_IF_OWNED, RENEW_IF_OWNED } from '../../redis/owned-key.js';
 
 /** One held lock: renewed in the background; `assertHeld` checks it before an irreversible step. */
 export class HeldLock {
@@ -24,7 +22,7 @@ export class HeldLock {
   private async renew(): Promise<boolean> {
     if (this.lost) return false;
     try {
-      const ok = (await this.redis.eval(RENEW, 1, this.key, this.token, String(this.ttlMs))) === 1;
+      const ok = (await RENEW_IF_OWNED.run(this.redis, [this.key], [this.token, String(this.ttlMs)])) === 1;
       if (!ok) this.lost = true;
       return ok;
     } catch {
@@ -44,7 +42,7 @@ export class HeldLock {
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.redis.eval(RELEASE, 1, this.key, this.token).catch(() => undefined);
+    await DELETE_IF_OWNED.run(this.redis, [this.key], [this.token]).catch(() => undefined);
   }
 }
 
@@ -123,8 +121,6 @@ export class RedisPathLocks {
   }
 }
 
-const CLAIM_RELEASE = RELEASE;
-
 /**
  * A one-time claim on one version of an object (`SET NX`): of all movers that saw the same
  * source, only the one holding the claim may copy and delete it, even if path locks lapsed.
@@ -135,7 +131,7 @@ export async function claim(redis: Redis, key: string, ttlMs: number): Promise<{
   if (ok !== 'OK') return null;
   return {
     release: async () => {
-      await redis.eval(CLAIM_RELEASE, 1, key, token).catch(() => undefined);
+      await DELETE_IF_OWNED.run(redis, [key], [token]).catch(() => undefined);
     },
   };
 }
