@@ -15,11 +15,18 @@ export function can(p: Principal, action: Action, path: BatonPath): boolean {
 
 export function authorize(p: Principal, action: Action, path: BatonPath, gates: readonly string[] = []): void {
   if (!can(p, action, path)) {
-    throw new BatonError('forbidden', `${action} on ${path.full} is not granted to this key`);
+    throw new BatonError('forbidden', `${action} on ${path.full} is not granted to this key${holds(p)}`);
   }
   if (action === 'write' && isGated(p, path, gates)) {
     throw new BatonError('forbidden', `${path.full} is in a gated folder: only a human key may write there`);
   }
+}
+
+/** What a refused key does hold, so the person reading the refusal can see the mismatch. */
+function holds(p: Principal): string {
+  if (p.kind === 'admin') return '';
+  const grants = p.grants.map((g) => `${g.action}:${g.glob}`);
+  return grants.length ? ` (it holds ${grants.join(', ')})` : ' (it holds no grants)';
 }
 
 function isGated(p: Principal, path: BatonPath, gates: readonly string[]): boolean {

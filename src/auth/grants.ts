@@ -1,3 +1,4 @@
+import picomatch from 'picomatch';
 import { BatonError } from '../core/errors.js';
 import { globReachesUnder, matchesGlob } from '../core/glob.js';
 
@@ -22,6 +23,56 @@ export function parseGrant(text: string): Grant {
     throw new BatonError('bad_request', `grant ${JSON.stringify(text)}: glob may not hold . or .. segments, backslashes or NUL`);
   }
   return { action, glob };
+}
+
+/** Why a glob is malformed (an unclosed `[` or `{`, a stray `]` or `}`), or null. */
+export function globProblem(glob: string): string | null {
+  const open: string[] = [];
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]!;
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
+    if (ch === '[' && open[open.length - 1] !== '[') open.push('[');
+    else if (ch === ']' && open[open.length - 1] === '[') open.pop();
+    else if (ch === '{' && open[open.length - 1] !== '[') open.push('{');
+    else if (ch === '}' && open[open.length - 1] === '{') open.pop();
+    else if (ch === '}' && open[open.length - 1] !== '[') return 'has a } with no {';
+  }
+  const last = open[open.length - 1];
+  return last ? `has an unclosed ${last} (write \\${last} for a literal ${last})` : null;
+}
+
+/**
+ * A grant for a new key: parsed, and refused when it could never match anything, which
+ * would otherwise give a key that fails later with no hint why.
+ */
+export function parseNewGrant(text: string): Grant {
+  const g = parseGrant(text);
+  const problem = globProblem(g.glob);
+  if (problem) throw new BatonError('bad_request', `grant ${JSON.stringify(text)}: the glob ${problem}`);
+  if (g.glob.length > 1 && g.glob.endsWith('/')) {
+    throw new BatonError('bad_request', `grant ${JSON.stringify(text)}: a glob ending in / matches no path; for everything in that folder write ${g.action}:${g.glob}**`);
+  }
+  return g;
+}
+
+/**
+ * Grants that are well formed but probably not what was meant: a workspace that does not exist
+ * (yet), or no grants at all. Returned as warnings, since a workspace may be created later.
+ */
+export function grantWarnings(grants: readonly Grant[], workspaces: readonly string[]): string[] {
+  if (grants.length === 0) return ['the key has no grants: every request it makes will be refused (add --grant ACTION:GLOB)'];
+  const out: string[] = [];
+  for (const g of grants) {
+    const ws = g.glob.split('/')[1] ?? '';
+    if (ws === '' || picomatch.scan(ws).isGlob) continue;
+    if (!workspaces.includes(ws)) {
+      out.push(`grant ${formatGrant(g)}: there is no workspace named ${ws} (workspaces: ${workspaces.join(', ') || 'none'})`);
+    }
+  }
+  return out;
 }
 
 export function formatGrant(g: Grant): string {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { BatonError } from '../core/errors.js';
-import { formatGrant, parseGrant, type Grant } from './grants.js';
+import { formatGrant, parseGrant, parseNewGrant, type Grant } from './grants.js';
 import type { Principal, RateLimits } from './principal.js';
 
 export interface KeyRecord {
@@ -39,7 +39,7 @@ export class KeyStore {
   constructor(private readonly redis: Redis) {}
 
   async create(input: NewKey): Promise<{ record: KeyRecord; key: string }> {
-    const grants: Grant[] = input.grants.map(parseGrant);
+    const grants: Grant[] = input.grants.map(parseNewGrant);
     if (input.expiresAt) {
       const t = Date.parse(input.expiresAt);
       if (Number.isNaN(t)) throw new BatonError('bad_request', 'expiresAt is not an ISO 8601 time');

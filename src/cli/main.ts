@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { registerCompletion } from './commands/completion.js';
+import { registerInit } from './commands/init.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBrowse } from './commands/browse.js';
 import { registerEvents } from './commands/events.js';
@@ -10,9 +13,15 @@ import { registerTickets } from './commands/tickets.js';
 import { registerSubs } from './commands/subs.js';
 import { registerWorkspaces } from './commands/workspaces.js';
 
+/** From package.json, two folders up from both src/cli and dist/cli. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('baton')
     .description('Baton: agents hand work to each other through files')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
@@ -25,6 +34,8 @@ export async function main(argv: string[]): Promise<void> {
   registerWorkspaces(program);
   registerTickets(program);
   registerMcp(program);
+  registerInit(program);
+  registerCompletion(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

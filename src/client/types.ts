@@ -203,6 +203,8 @@ export interface KeyRecord {
 /** Returned once, at creation: `key` is the secret. */
 export interface CreatedKey extends KeyRecord {
   key: string;
+  /** Grants that look like mistakes (an unknown workspace, no grants at all); the key was created. */
+  warnings?: string[];
 }
 
 export interface KeyList {
@@ -413,6 +415,8 @@ export interface ReplayInput extends CallOptions {
 export interface ReplayResult {
   replayed: number;
   eventIds: string[];
+  /** Matching events left out because their delivery is still queued or waiting for a retry. */
+  alreadyQueued?: string[];
 }
 
 /** Tickets (`/v1/tickets/*`). */

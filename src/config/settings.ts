@@ -35,6 +35,31 @@ function list(v: string | undefined): string[] | undefined {
 
 export type SettingFlags = Partial<Record<'host' | 'port' | 'data' | 'workspaces' | 'redis' | 'maxBodyBytes' | 'logLevel', string>>;
 
+/** A setting that cannot be used, told as `NAME: why` (exit 2 from the CLI, like any usage error). */
+export class SettingsError extends Error {}
+
+/** Parse one setting; a bad value names the setting and the value instead of dumping the schema's issue list. */
+function value<T>(schema: z.ZodType<T>, name: string, raw: unknown): T {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  throw new SettingsError(`${name} ${String(raw)}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+}
+
+/** Redis URLs need their scheme: `localhost:6379` would otherwise be read as host `localhost:` and quietly miss. */
+function redisUrl(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (!url || !['redis:', 'rediss:'].includes(url.protocol) || !url.hostname) {
+    throw new SettingsError(`REDIS_URL=${raw}: expected redis://HOST:PORT (or rediss:// for TLS), e.g. redis://${raw.replace(/^[a-z]+:\/\//, '')}`);
+  }
+  return raw;
+}
+
 const int = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).nonnegative(`${name} must not be negative`);
 
@@ -45,12 +70,12 @@ export function loadSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   };
   return {
     host: pick('host', 'BATON_HOST') ?? '127.0.0.1',
-    port: int('BATON_PORT').max(65535).parse(pick('port', 'BATON_PORT') ?? 8787),
+    port: value(int('BATON_PORT').max(65535, 'BATON_PORT must be at most 65535'), '--port', pick('port', 'BATON_PORT') ?? 8787),
     dataDir: resolve(pick('data', 'BATON_DATA_DIR') ?? './data'),
     workspacesDir: resolve(pick('workspaces', 'BATON_WORKSPACES_DIR') ?? './workspaces'),
-    redisUrl: pick('redis', 'REDIS_URL') ?? null,
+    redisUrl: redisUrl(pick('redis', 'REDIS_URL')),
     adminToken: env.BATON_ADMIN_TOKEN || null,
-    maxBodyBytes: int('BATON_MAX_BODY_BYTES').parse(pick('maxBodyBytes', 'BATON_MAX_BODY_BYTES') ?? 104_857_600),
+    maxBodyBytes: value(int('BATON_MAX_BODY_BYTES'), '--max-body-bytes', pick('maxBodyBytes', 'BATON_MAX_BODY_BYTES') ?? 104_857_600),
     logLevel: pick('logLevel', 'BATON_LOG_LEVEL') ?? 'info',
     webhook: {
       retrySchedule: z

@@ -7,7 +7,7 @@ import type { FencingGuard } from '../tickets/fencing-guard.js';
 import type { OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { globMatcher } from '../core/glob.js';
-import { guessMimeType } from '../core/mime.js';
+import { storedMimeType } from '../core/mime.js';
 import { basename, parsePath, ROOT, workspaceRoot, type BatonPath } from '../core/paths.js';
 import type { Recorder } from '../core/recorder.js';
 import type { EventType, NewEvent } from '../events/event.js';
@@ -143,7 +143,7 @@ export class FileService {
     await this.guardChange(ctx, path);
     const ws = this.workspaces.resolve(path);
     const result = await ws.driver.write(path, body, {
-      mimeType: opts.mimeType || guessMimeType(basename(path)),
+      mimeType: storedMimeType(opts.mimeType, basename(path)),
       actor: ctx.actor,
       ifMatch: opts.ifMatch,
       ifNoneMatch: opts.ifNoneMatch,

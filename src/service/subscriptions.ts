@@ -7,7 +7,7 @@ import { EVENT_TYPES, type BatonEvent, type EventType } from '../events/event.js
 import type { EventLog } from '../events/event-log.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import type { Attempt, AttemptLog } from '../webhooks/attempts.js';
-import { deliveryJobId, type Dispatcher } from '../webhooks/dispatcher.js';
+import type { Dispatcher } from '../webhooks/dispatcher.js';
 import { publicView, subscriptionMatches, type Subscription, type SubscriptionStore } from '../webhooks/subscriptions.js';
 import { UrlPolicy } from '../webhooks/url-policy.js';
 import type { EventCursor } from './events.js';
@@ -151,9 +151,7 @@ export class SubscriptionService {
     // Replaying is the operator saying the receiver is back: a 410-disabled subscription resumes.
     await this.store.enable(sub.id);
     const stamp = `r${Date.now().toString(36)}`;
-    await this.dispatcher.queue.addBulk(
-      picked.map((event) => ({ name: event.event, data: { subId: sub.id, event }, opts: this.dispatcher.jobOptions(deliveryJobId(sub.id, event.id, stamp)) })),
-    );
-    return { replayed: picked.length, eventIds: picked.map((e) => e.id) };
+    const { queued, alreadyQueued } = await this.dispatcher.enqueueReplay(sub, picked, stamp);
+    return { replayed: queued.length, eventIds: queued.map((e) => e.id), alreadyQueued };
   }
 }

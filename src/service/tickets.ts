@@ -8,7 +8,7 @@ import { parsePath, type BatonPath } from '../core/paths.js';
 import type { Recorder } from '../core/recorder.js';
 import type { BatonEvent, EventType } from '../events/event.js';
 import type { EntryMeta } from '../storage/driver.js';
-import { inQueue, requireTicket, ticketPathOf, type TicketPath } from '../tickets/queue-path.js';
+import { inQueue, notAQueue, requireTicket, ticketPathOf, type TicketPath } from '../tickets/queue-path.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import type { FileService } from './files.js';
@@ -91,7 +91,7 @@ export class TicketService {
     if ((await this.store.pendingCount(queue.full)) > 0) return;
     const driver = this.workspaces.resolve(queue).driver;
     const pending = inQueue(queue, 'pending');
-    if (!(await driver.stat(pending))) return;
+    if (!(await driver.stat(pending))) throw notAQueue(queue);
     for await (const e of driver.walk(pending, { after: null, recursive: false })) {
       if (e.type !== 'file') continue;
       const st = await driver.stat(e.path);

@@ -27,3 +27,14 @@ export function requireTicket(path: string, folder: QueueFolder): TicketPath {
 export function inQueue(queue: BatonPath, folder: QueueFolder, name?: string): BatonPath {
   return parsePath(`${queue.full}/${folder}${name === undefined ? '' : `/${name}`}`);
 }
+
+/**
+ * Claiming from a folder with no pending/ is a mistake (a typo, or the wrong folder), not an
+ * empty queue: answering "empty" would leave a worker polling a folder nobody fills.
+ */
+export function notAQueue(queue: BatonPath): BatonError {
+  return new BatonError(
+    'not_found',
+    `${queue.full} is not a queue: it has no pending/ folder. Check the path, or make it a queue by creating ${queue.full}/pending/ (tickets go there)`,
+  );
+}

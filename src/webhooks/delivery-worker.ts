@@ -7,6 +7,7 @@ import type { AttemptLog } from './attempts.js';
 import { BULL_PREFIX, DELIVERY_QUEUE, type DeliveryJob } from './dispatcher.js';
 import { signHeaders } from './signature.js';
 import type { SubscriptionStore } from './subscriptions.js';
+import { describeFetchError } from './fetch-error.js';
 import type { UrlPolicy } from './url-policy.js';
 
 class AttemptFailed extends Error {
@@ -116,7 +117,7 @@ export class DeliveryWorker {
       retryAfter = retryAfterMs(res.headers.get('retry-after'));
       await res.body?.cancel().catch(() => undefined);
     } catch (err) {
-      error = (err as Error).name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs} ms` : (err as Error).message;
+      error = describeFetchError(err, this.opts.timeoutMs);
     }
     const at = new Date().toISOString();
     if (status !== null && status >= 200 && status < 300) {

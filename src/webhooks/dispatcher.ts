@@ -86,6 +86,21 @@ export class Dispatcher {
       .map((j) => ({ eventId: j.data.event.id, attempt: j.attemptsMade + 1, queuedAt: new Date(j.timestamp).toISOString() }));
   }
 
+  /**
+   * Queue `events` again for one subscription, under a fresh job id per replay (`stamp`), except
+   * those whose delivery is still queued, being attempted or waiting for a retry: that delivery
+   * will happen anyway, and a second job would hand the receiver the event twice.
+   */
+  async enqueueReplay(sub: Subscription, events: BatonEvent[], stamp: string): Promise<{ queued: BatonEvent[]; alreadyQueued: string[] }> {
+    const pending = new Set((await this.queuedFor(sub.id)).map((q) => q.eventId));
+    const queued = events.filter((e) => !pending.has(e.id));
+    const alreadyQueued = events.filter((e) => pending.has(e.id)).map((e) => e.id);
+    if (queued.length > 0) {
+      await this.queue.addBulk(queued.map((event) => ({ name: event.event, data: { subId: sub.id, event }, opts: this.jobOptions(deliveryJobId(sub.id, event.id, stamp)) })));
+    }
+    return { queued, alreadyQueued };
+  }
+
   jobOptions(jobId: string) {
     return {
       jobId,

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { stringify as toYaml } from 'yaml';
 import type { FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { BatonError } from '../core/errors.js';
 import type { BatonPath } from '../core/paths.js';
 import type { StorageDriver } from '../storage/driver.js';
-import { listDir, readText, watchDir, writeTextAtomic } from '../storage/local/host-files.js';
+import { dirExists, listDir, readText, watchDir, writeTextAtomic } from '../storage/local/host-files.js';
+import { checkWorkspaceText, WorkspaceFileError } from './check.js';
 import { toDefinition, type WorkspaceDefinition } from './definition.js';
 
 export interface Workspace {
@@ -24,9 +25,10 @@ export class WorkspaceRegistry {
   private readonly byName = new Map<string, Workspace>();
   private watcher: FSWatcher | null = null;
   private reloading: Promise<void> = Promise.resolve();
+  private folderExists = true;
 
   constructor(
-    private readonly dir: string,
+    readonly dir: string,
     private readonly dataDir: string,
     private readonly log: Logger,
     /** Called after a workspace is (re)loaded, e.g. to sync its declared subscriptions. */
@@ -53,16 +55,22 @@ export class WorkspaceRegistry {
 
   private async reloadNow(): Promise<void> {
     const seen = new Set<string>();
+    this.folderExists = await dirExists(this.dir);
     for (const file of (await listDir(this.dir)).filter((f) => YAML_FILE.test(f))) {
       const source = join(this.dir, file);
       let def: WorkspaceDefinition;
       try {
         const text = await readText(source);
         if (text === null) continue;
-        def = toDefinition(parseYaml(text), file.replace(YAML_FILE, ''), this.dataDir, source);
+        def = checkWorkspaceText(text, source, this.dataDir);
       } catch (err) {
-        this.log.error({ file: source, err: String(err) }, 'invalid workspace definition; keeping the last good one');
-        for (const ws of this.byName.values()) if (ws.def.source === source) seen.add(ws.def.name);
+        const kept = [...this.byName.values()].find((ws) => ws.def.source === source);
+        if (kept) seen.add(kept.def.name);
+        const what = err instanceof WorkspaceFileError ? err.message : `${source}: ${String(err)}`;
+        // One line a person can act on, on stderr as well as in the JSON log, which few read.
+        const outcome = kept ? `keeping the last good definition of ${kept.def.name}` : 'workspace not loaded';
+        process.stderr.write(`baton: invalid workspace file ${what} (${outcome})\n`);
+        this.log.error({ file: source, err: what }, `invalid workspace definition; ${outcome}`);
         continue;
       }
       if (seen.has(def.name)) {
@@ -114,6 +122,14 @@ export class WorkspaceRegistry {
     await writeTextAtomic(def.source!, toYaml(raw));
     await this.upsert(def);
     return def;
+  }
+
+  /** Why no workspace is loaded, for start-up warnings and /readyz; null when some are. */
+  emptyReason(): string | null {
+    if (this.byName.size > 0) return null;
+    return this.folderExists
+      ? `no workspaces: ${this.dir} holds no valid workspace file (*.yaml); run "baton init" or add one`
+      : `no workspaces: the workspaces folder ${this.dir} does not exist (check --workspaces / BATON_WORKSPACES_DIR, or run "baton init")`;
   }
 
   get(name: string): Workspace | undefined {

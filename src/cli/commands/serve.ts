@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadSettings, type SettingFlags } from '../../config/settings.js';
+import { loadSettings, SettingsError, type SettingFlags, type Settings } from '../../config/settings.js';
+import { UsageError, report } from './common.js';
 
 export function registerServe(program: Command): void {
   program
@@ -13,13 +14,21 @@ export function registerServe(program: Command): void {
     .option('--max-body-bytes <n>', 'largest accepted body (BATON_MAX_BODY_BYTES, default 104857600)')
     .option('--log-level <level>', 'log level (BATON_LOG_LEVEL, default info)')
     .action(async (flags: SettingFlags) => {
-      const settings = loadSettings(flags);
+      let settings: Settings;
+      try {
+        settings = loadSettings(flags);
+      } catch (err) {
+        if (!(err instanceof SettingsError)) throw err;
+        process.exit(report(new UsageError(err.message)));
+      }
       // Loaded on demand: client commands should not pay for the server's start-up imports.
       const { startBaton } = await import('../../server/serve.js');
       const baton = await startBaton(settings, {
         onAdminToken: (token, file) =>
           process.stderr.write(`baton: generated an admin token (kept in ${file}; shown only now):\n  ${token}\n`),
       });
+      const none = baton.core.workspaces.emptyReason();
+      if (none) process.stderr.write(`baton: WARNING: ${none}\n`);
       process.stdout.write(`baton listening on ${baton.url}\n`);
       let stopping = false;
       const stop = (signal: string) => {

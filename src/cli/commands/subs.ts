@@ -28,11 +28,16 @@ function state(s: Subscription): string {
 export function registerSubs(program: Command): void {
   const subs = group(program, 'subs', 'webhook subscriptions: add, list, rm, deliveries, replay');
 
-  clientCommand(subs, 'add <url>', 'subscribe URL to events; the signing secret is shown only once')
+  clientCommand(subs, 'add [url]', 'subscribe URL to events; the signing secret is shown only once')
     .option('--path <glob>', 'a path glob, e.g. /demo/inbox/** (repeatable, at least one)', collect)
     .option('--event <type>', `only this event type (repeatable; default all): ${EVENT_TYPES.join(', ')}`, eventType)
     .action(
       run<{ path?: string[]; event?: EventType[] }>(async ({ args, opts, json, client }) => {
+        // --url is the Baton server's address on every client command, so `subs add --url HOOK`
+        // quietly points the CLI at the receiver; say which is which.
+        if (args[0] === undefined) {
+          throw new UsageError('subs add needs the webhook URL as its first argument: baton subs add URL --path GLOB (--url is the Baton server\'s address)');
+        }
         if (!opts.path?.length) throw new UsageError('subs add needs at least one --path GLOB');
         for (const p of opts.path) if (!p.startsWith('/')) throw new UsageError(`--path ${p}: a glob starts with /`);
         const created = await client().subscriptions.create({ url: args[0] as string, paths: opts.path, ...(opts.event ? { events: opts.event } : {}) });
@@ -98,6 +103,8 @@ export function registerSubs(program: Command): void {
         const out = await client().subscriptions.replay(args[0] as string, { eventIds: opts.eventId, since: opts.since });
         if (json) return printJson(out);
         line(`replayed ${out.replayed} event${out.replayed === 1 ? '' : 's'}${out.replayed ? `: ${out.eventIds.join(' ')}` : ''}`);
+        const waiting = out.alreadyQueued ?? [];
+        if (waiting.length) line(`skipped ${waiting.length} still queued or waiting for a retry: ${waiting.join(' ')}`);
       }),
     );
 }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { authorizeAdmin } from '../../auth/authorize.js';
+import { grantWarnings, parseGrant } from '../../auth/grants.js';
 import type { Principal } from '../../auth/principal.js';
 import { BatonError } from '../../core/errors.js';
 import type { Core } from '../../server/core.js';
@@ -41,7 +42,8 @@ export function adminRoutes(core: Core) {
     const body = await readJson(c, newKey);
     const { record, key } = await core.keys.create(body);
     ctx.audit.path = `key:${record.id}`;
-    return c.json({ ...record, key }, 201);
+    const warnings = grantWarnings(record.grants.map(parseGrant), core.workspaces.list().map((w) => w.def.name));
+    return c.json({ ...record, key, ...(warnings.length ? { warnings } : {}) }, 201);
   });
 
   app.get('/v1/keys', async (c) => {

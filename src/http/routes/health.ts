@@ -24,7 +24,8 @@ export function healthRoutes(core: Core) {
       }),
     );
     const ok = redis === 'ok' && Object.values(workspaces).every((s) => s === 'ok');
-    return c.json({ ok, redis, workspaces }, ok ? 200 : 503);
+    const none = core.workspaces.emptyReason();
+    return c.json({ ok, redis, workspaces, ...(none ? { warnings: [none] } : {}) }, ok ? 200 : 503);
   });
 
   app.get('/metrics', async (c) => {

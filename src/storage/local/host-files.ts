@@ -78,6 +78,16 @@ export async function listDir(dir: string): Promise<string[]> {
   }
 }
 
+/** Whether a folder of the host exists (a missing workspaces folder is a typo worth a warning). */
+export async function dirExists(dir: string): Promise<boolean> {
+  try {
+    await access(dir, constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function removeFile(file: string): Promise<void> {
   await unlink(file).catch((err) => {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
