@@ -3,15 +3,17 @@
  * (not by polling), reads the report and writes a summary into /demo/outbox, citing the event
  * that caused it so loops stay bounded.
  */
-import { agent, main, openBaton, receiver, runId, say, until } from './shared.js';
+import { main, openBaton, receiver, runId, say, until } from './shared.js';
 
 main(async () => {
-  const baton = await openBaton();
+  const baton = await openBaton('drop-off', 'one agent drops a file into a folder; another is woken by a webhook and answers in a second folder');
   const done: string[] = [];
   try {
     const run = runId();
-    const researcher = await agent(baton.admin, baton.url, 'researcher', [`write:/demo/inbox/${run}/**`, `read:/demo/outbox/${run}/**`]);
-    const summarizer = await agent(baton.admin, baton.url, 'summarizer', [
+    baton.scratch(`/demo/inbox/${run}`);
+    baton.scratch(`/demo/outbox/${run}`);
+    const researcher = await baton.agent('researcher', [`write:/demo/inbox/${run}/**`, `read:/demo/outbox/${run}/**`]);
+    const summarizer = await baton.agent('summarizer', [
       `read:/demo/inbox/${run}/**`,
       `subscribe:/demo/inbox/${run}/**`,
       `write:/demo/outbox/${run}/**`,
@@ -28,10 +30,10 @@ main(async () => {
     });
     const sub = await summarizer.subscriptions.create({ url: hook.url, paths: [`/demo/inbox/${run}/**`], events: ['file.created'] });
     hook.setSecret(sub.secret);
-    say('summarizer', `subscribed to /demo/inbox/${run}/** (${sub.id})`);
+    say('summarizer', `subscribed to /demo/inbox/${run}/** (${sub.id}): Baton will POST a signed event to its receiver`);
 
     await researcher.put(`/demo/inbox/${run}/report.md`, '# Agents prefer files\n\nEvidence from three deployments...\n', { contentType: 'text/markdown' });
-    say('researcher', `wrote /demo/inbox/${run}/report.md and went on with its day`);
+    say('researcher', `wrote /demo/inbox/${run}/report.md and went on with its day (Baton recorded file.created and queued the webhook)`);
 
     await until('the summary', () => done.length === 1);
     const summary = await researcher.get(done[0]!);

@@ -3,17 +3,19 @@
  * /demo/approved folder; the signer may read approved files and nothing else.
  */
 import { isBatonClientError } from '../src/client/index.js';
-import { agent, main, openBaton, runId, say } from './shared.js';
+import { main, openBaton, runId, say } from './shared.js';
 
 main(async () => {
-  const baton = await openBaton();
+  const baton = await openBaton('human gate', 'agents draft, only a human key may put a file into the gated /demo/approved folder, and a signer reads approved files only');
   try {
     const run = runId();
+    baton.scratch(`/demo/drafts/${run}`);
+    baton.scratch(`/demo/approved/${run}`);
     const draft = `/demo/drafts/${run}/contract.md`;
     const approved = `/demo/approved/${run}/contract.md`;
-    const drafter = await agent(baton.admin, baton.url, 'drafter', ['write:/demo/**', 'read:/demo/drafts/**', 'delete:/demo/drafts/**']);
-    const human = await agent(baton.admin, baton.url, 'alice', ['read:/demo/drafts/**', 'delete:/demo/drafts/**', 'write:/demo/approved/**'], true);
-    const signer = await agent(baton.admin, baton.url, 'signer', ['read:/demo/approved/**']);
+    const drafter = await baton.agent('drafter', ['write:/demo/**', 'read:/demo/drafts/**', 'delete:/demo/drafts/**']);
+    const human = await baton.agent('alice', ['read:/demo/drafts/**', 'delete:/demo/drafts/**', 'write:/demo/approved/**'], true);
+    const signer = await baton.agent('signer', ['read:/demo/approved/**']);
 
     await drafter.put(draft, '# Services agreement\n\nThe parties agree to hand work over through files.\n', { contentType: 'text/markdown' });
     say('drafter', `drafted ${draft}`);

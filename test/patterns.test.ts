@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, startBaton, type TestBaton } from './helpers/baton.js';
+import { client } from './helpers/http.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
 
 function runPattern(name: string, env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', `patterns/${name}.ts`], {
     cwd: REPO,
-    env: { ...process.env, BATON_URL: '', BATON_ADMIN_TOKEN: '', ...env },
+    env: { ...process.env, BATON_URL: '', BATON_ADMIN_TOKEN: '', BATON_KEY: '', ...env },
     encoding: 'utf8',
     timeout: 90_000,
   });
@@ -30,6 +31,10 @@ describe('pattern examples, each starting its own Baton', () => {
     expect(r.out).toMatch(/rejected .*sent it back/);
     expect(r.out).toMatch(/attempt 2\)/);
     expect(r.out).toMatch(/compiled 3 artifacts/);
+    expect(r.out).toMatch(/^pattern\s+supervisor: /m);
+    expect(r.out).toMatch(/^pattern\s+started a temporary Baton at http:\/\/127\.0\.0\.1:\d+/m);
+    expect(r.out).toMatch(/the lease of token (\d+) expired/);
+    expect(r.out).toMatch(/tried to write with token \d+: refused \(conflict: fencing token \d+ is not the current one/);
   });
 
   it('bus: three subscribers hear the first signup, four hear the second', () => {
@@ -65,5 +70,28 @@ describe('pattern examples against a Baton at BATON_URL', () => {
         expect(r.status, r.err).toBe(0);
       }
     }
+  });
+
+  it('takes the admin token from BATON_KEY as the README exports it, and leaves no key or run-* folder behind', async () => {
+    for (const name of ['gate', 'bus']) {
+      const r = runPattern(name, { BATON_URL: baton.url, BATON_KEY: baton.adminToken });
+      expect(r.status, r.err).toBe(0);
+      expect(r.out).toContain(`using the Baton at ${baton.url}`);
+    }
+    const api = client(baton.url, baton.adminToken);
+    const keys = (await api.call('GET', '/v1/keys')).json.keys as Array<{ revokedAt: string | null }>;
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((k) => k.revokedAt === null)).toEqual([]);
+    for (const folder of ['inbox', 'outbox', 'tasks', 'events', 'drafts', 'approved']) {
+      const names = ((await api.list(`/demo/${folder}`)).json.entries as Array<{ path: string }>).map((e) => e.path);
+      expect(names.filter((n) => /\/run-/.test(n))).toEqual([]);
+    }
+  });
+
+  it('with BATON_URL set and no admin token, says what to set in one line (no stack trace)', () => {
+    const r = runPattern('dropoff', { BATON_URL: baton.url, BATON_KEY: '' });
+    expect(r.status).toBe(1);
+    expect(r.err.trim()).toMatch(/^pattern failed: BATON_URL is set \(.*\): set BATON_ADMIN_TOKEN \(or BATON_KEY\)/);
+    expect(r.err).not.toContain('    at ');
   });
 });
