@@ -194,7 +194,7 @@ describe('baton subs', () => {
 
     const replayed = await run(['subs', 'replay', sub.id, '--event-id', eventId, '--json']);
     expect(replayed.code, replayed.stderr).toBe(0);
-    expect(replayed.json()).toEqual({ replayed: 1, eventIds: [eventId] });
+    expect(replayed.json()).toEqual({ replayed: 1, eventIds: [eventId], alreadyQueued: [] });
     await receiver.waitFor((r) => r.delivered.filter((x) => x.id === eventId).length === 2, 15_000, 'the replayed delivery');
     const [since, neither] = await Promise.all([run(['subs', 'replay', sub.id, '--since', '0']), run(['subs', 'replay', sub.id])]);
     expect(since.code, since.stderr).toBe(0);
@@ -243,7 +243,7 @@ describe('client.events', () => {
     const sub = await admin.subscriptions.create({ url: receiver.url('/client'), paths: ['/demo/events/none/**'] });
     expect(await admin.subscriptions.get(sub.id)).toMatchObject({ id: sub.id, events: null, enabled: true });
     expect((await admin.subscriptions.deliveries(sub.id, { status: 'dead' })).deliveries).toEqual([]);
-    expect(await admin.subscriptions.replay(sub.id, { since: 0 })).toEqual({ replayed: 0, eventIds: [] });
+    expect(await admin.subscriptions.replay(sub.id, { since: 0 })).toEqual({ replayed: 0, eventIds: [], alreadyQueued: [] });
     expect(await admin.subscriptions.remove(sub.id)).toEqual({ id: sub.id, deleted: true });
     const gone = await admin.subscriptions.get(sub.id).catch((e: unknown) => e);
     expect(gone).toBeInstanceOf(BatonClientError);
