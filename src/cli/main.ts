@@ -21,7 +21,7 @@ function packageVersion(): string {
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('baton')
     .description('Baton: agents hand work to each other through files')
-    .version(packageVersion(), '-V, --version', 'print the version')
+    .addHelpText('after', '\nbaton --version prints the version.')
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
@@ -36,6 +36,12 @@ export async function main(argv: string[]): Promise<void> {
   registerMcp(program);
   registerInit(program);
   registerCompletion(program);
+  // Only as the whole command line: subcommands have options of their own named --version
+  // (`baton get PATH --version 2`), which commander's root version option would take over.
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {
