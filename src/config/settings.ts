@@ -42,7 +42,7 @@ export class SettingsError extends Error {}
 function value<T>(schema: z.ZodType<T>, name: string, raw: unknown): T {
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
-  throw new SettingsError(`${name} ${String(raw)}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  throw new SettingsError(`${name}${name.startsWith('--') ? ' ' : '='}${String(raw)}: ${r.error.issues[0]?.message ?? 'invalid'}`);
 }
 
 /** Redis URLs need their scheme: `localhost:6379` would otherwise be read as host `localhost:` and quietly miss. */
@@ -78,17 +78,19 @@ export function loadSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     maxBodyBytes: value(int('BATON_MAX_BODY_BYTES'), '--max-body-bytes', pick('maxBodyBytes', 'BATON_MAX_BODY_BYTES') ?? 104_857_600),
     logLevel: pick('logLevel', 'BATON_LOG_LEVEL') ?? 'info',
     webhook: {
-      retrySchedule: z
-        .array(z.coerce.number().nonnegative())
-        .parse(list(env.BATON_WEBHOOK_RETRY_SCHEDULE) ?? [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]),
-      timeoutMs: int('BATON_WEBHOOK_TIMEOUT_MS').min(1).parse(env.BATON_WEBHOOK_TIMEOUT_MS || 15_000),
+      retrySchedule: value(
+        z.array(z.coerce.number({ error: 'each retry delay must be a number of seconds' }).nonnegative('a retry delay must not be negative')),
+        'BATON_WEBHOOK_RETRY_SCHEDULE',
+        list(env.BATON_WEBHOOK_RETRY_SCHEDULE) ?? [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+      ),
+      timeoutMs: value(int('BATON_WEBHOOK_TIMEOUT_MS').min(1), 'BATON_WEBHOOK_TIMEOUT_MS', env.BATON_WEBHOOK_TIMEOUT_MS || 15_000),
       deny: list(env.BATON_WEBHOOK_DENY) ?? DEFAULT_WEBHOOK_DENY,
       allow: list(env.BATON_WEBHOOK_ALLOW) ?? [],
     },
-    eventRetentionHours: z.coerce.number().positive().parse(env.BATON_EVENT_RETENTION_HOURS || 168),
-    rescanSeconds: z.coerce.number().positive().parse(env.BATON_RESCAN_SECONDS || 30),
-    maxCausationDepth: int('BATON_MAX_CAUSATION_DEPTH').parse(env.BATON_MAX_CAUSATION_DEPTH || 16),
-    leaseSeconds: z.coerce.number().positive().parse(env.BATON_LEASE_SECONDS || 300),
-    maxAttempts: int('BATON_MAX_ATTEMPTS').min(1).parse(env.BATON_MAX_ATTEMPTS || 5),
+    eventRetentionHours: value(z.coerce.number({ error: 'BATON_EVENT_RETENTION_HOURS must be a number' }).positive('BATON_EVENT_RETENTION_HOURS must be above 0'), 'BATON_EVENT_RETENTION_HOURS', env.BATON_EVENT_RETENTION_HOURS || 168),
+    rescanSeconds: value(z.coerce.number({ error: 'BATON_RESCAN_SECONDS must be a number' }).positive('BATON_RESCAN_SECONDS must be above 0'), 'BATON_RESCAN_SECONDS', env.BATON_RESCAN_SECONDS || 30),
+    maxCausationDepth: value(int('BATON_MAX_CAUSATION_DEPTH'), 'BATON_MAX_CAUSATION_DEPTH', env.BATON_MAX_CAUSATION_DEPTH || 16),
+    leaseSeconds: value(z.coerce.number({ error: 'BATON_LEASE_SECONDS must be a number' }).positive('BATON_LEASE_SECONDS must be above 0'), 'BATON_LEASE_SECONDS', env.BATON_LEASE_SECONDS || 300),
+    maxAttempts: value(int('BATON_MAX_ATTEMPTS').min(1, 'BATON_MAX_ATTEMPTS must be at least 1'), 'BATON_MAX_ATTEMPTS', env.BATON_MAX_ATTEMPTS || 5),
   };
 }

@@ -150,6 +150,9 @@ describe('serve configuration', () => {
     const redisUrl = await cli(['serve', '--port', '0'], { url: server.url, env: { REDIS_URL: 'localhost:6379' } });
     expect(redisUrl.code).toBe(2);
     expect(redisUrl.stderr).toContain('REDIS_URL=localhost:6379: expected redis://HOST:PORT');
+    const lease = await cli(['serve'], { url: server.url, env: { BATON_LEASE_SECONDS: 'soon' } });
+    expect(lease.code).toBe(2);
+    expect(lease.stderr.trim()).toBe('baton: usage: BATON_LEASE_SECONDS=soon: BATON_LEASE_SECONDS must be a number');
   });
 
   it('a missing workspaces folder is warned on stderr and /readyz says there are none', async () => {
