@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { NewKeyBody, NewWorkspaceBody } from '../../api/schemas.js';
 import { authorizeAdmin } from '../../auth/authorize.js';
 import type { Principal } from '../../auth/principal.js';
 import { BatonError } from '../../core/errors.js';
@@ -7,23 +7,6 @@ import type { Core } from '../../server/core.js';
 import type { AppEnv } from '../env.js';
 import { readJson } from '../json-body.js';
 
-const limits = z
-  .object({
-    requestsPerSecond: z.number().positive().optional(),
-    burst: z.number().int().positive().optional(),
-    bytesPerDay: z.number().int().positive().optional(),
-  })
-  .strict();
-
-const newKey = z
-  .object({
-    agent: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@-]+$/, 'agent: letters, digits, . _ @ - only'),
-    grants: z.array(z.string()).max(256),
-    human: z.boolean().optional(),
-    expiresAt: z.string().optional(),
-    limits: limits.optional(),
-  })
-  .strict();
 
 function principal(p: Principal | null): Principal {
   if (!p) throw new BatonError('unauthorized', 'no credentials');
@@ -38,7 +21,7 @@ export function adminRoutes(core: Core) {
     const ctx = c.get('ctx');
     ctx.audit.action = 'key.create';
     authorizeAdmin(principal(ctx.principal));
-    const body = await readJson(c, newKey);
+    const body = await readJson(c, NewKeyBody);
     const { record, key } = await core.keys.create(body);
     ctx.audit.path = `key:${record.id}`;
     return c.json({ ...record, key }, 201);
@@ -78,7 +61,7 @@ export function adminRoutes(core: Core) {
     const ctx = c.get('ctx');
     ctx.audit.action = 'workspace.create';
     authorizeAdmin(principal(ctx.principal));
-    const body = await readJson(c, z.record(z.string(), z.unknown()));
+    const body = await readJson(c, NewWorkspaceBody);
     const def = await core.workspaces.create(body);
     ctx.audit.path = `/${def.name}`;
     return c.json({ name: def.name, id: def.id, driver: def.storage.driver, folders: def.folders, gates: def.gates }, 201);
