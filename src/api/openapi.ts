@@ -227,7 +227,8 @@ function componentSchemas(): Record<string, Json> {
     const { $schema: _s, $id: _i, id: _d, ...schema } = rendered.schemas[id];
     out[id] = schema;
   }
-  return out;
+  // Sorted, so the document is byte-for-byte the same however the module was loaded.
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 export function buildOpenApiDocument(version: string): Json {
