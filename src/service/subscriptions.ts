@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
-import type { OperationContext } from '../core/context.js';
+import { requirePrincipal, type OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { globBase, globReachesUnder } from '../core/glob.js';
 import { type BatonEvent, type EventType } from '../events/event.js';
@@ -43,8 +43,7 @@ export class SubscriptionService {
   private principal(ctx: OperationContext, action: string, path: string | null = null): Principal {
     ctx.audit.action = action;
     ctx.audit.path = path;
-    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
-    return ctx.principal;
+    return requirePrincipal(ctx);
   }
 
   private async owned(p: Principal, id: string): Promise<Subscription> {

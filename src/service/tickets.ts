@@ -3,7 +3,7 @@ import { ClaimBody, CompleteBody, FailBody, HeartbeatBody } from '../api/schemas
 import type { z } from 'zod';
 import { can } from '../auth/authorize.js';
 import type { Principal } from '../auth/principal.js';
-import type { OperationContext } from '../core/context.js';
+import { requirePrincipal, type OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { parsePath, type BatonPath } from '../core/paths.js';
 import type { Recorder } from '../core/recorder.js';
@@ -77,8 +77,7 @@ export class TicketService {
   private principal(ctx: OperationContext, action: string, path: string): Principal {
     ctx.audit.action = action;
     ctx.audit.path = path;
-    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
-    return ctx.principal;
+    return requirePrincipal(ctx);
   }
 
   private authorizeClaim(p: Principal, path: BatonPath): void {

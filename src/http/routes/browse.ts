@@ -3,9 +3,10 @@ import { MoveBody, RestoreBody } from '../../api/schemas.js';
 import type { Context } from 'hono';
 import { parsePath, ROOT, type BatonPath } from '../../core/paths.js';
 import type { Core } from '../../server/core.js';
+import { moveResponse, restoreResponse } from '../../service/responses.js';
 import type { AppEnv } from '../env.js';
 import { intQuery, readJson } from '../json-body.js';
-import { pathFrom, writeResponse } from './files.js';
+import { pathFrom } from './files.js';
 
 
 function flag(v: string | undefined): boolean {
@@ -50,7 +51,7 @@ export function browseRoutes(core: Core) {
     const from = parsePath(body.from);
     const to = parsePath(body.to);
     const { to: entry } = await core.files.move(c.get('ctx'), from, to, body.overwrite ?? false);
-    return c.json({ from: from.full, ...writeResponse(entry) });
+    return c.json(moveResponse(from.full, entry));
   });
 
   app.get('/v1/versions/*', async (c) => {
@@ -62,7 +63,7 @@ export function browseRoutes(core: Core) {
     const body = await readJson(c, RestoreBody);
     c.get('ctx').audit.path = body.path.slice(0, 1100);
     const { entry, restoredFrom, created } = await core.files.restore(c.get('ctx'), parsePath(body.path), body.version);
-    return c.json({ ...writeResponse(entry), restoredFrom }, created ? 201 : 200);
+    return c.json(restoreResponse(entry, restoredFrom), created ? 201 : 200);
   });
 
   return app;
