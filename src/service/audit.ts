@@ -60,6 +60,6 @@ export class AuditService {
   async verify(ctx: OperationContext): Promise<AuditVerifyResult> {
     ctx.audit.action = 'audit.verify';
     authorizeAdmin(requirePrincipal(ctx));
-    return this.log.verify() as Promise<AuditVerifyResult>;
+    return this.log.verify();
   }
 }

@@ -623,7 +623,6 @@ export interface components {
          *     }
          */
         ClaimRequest: {
-            /** Format: starts_with */
             queue: string;
             leaseSeconds?: number;
         };
