@@ -1,7 +1,50 @@
 /**
- * The shapes of Baton's REST API (brief §3 and §7), as the client returns them. Every method
- * resolves to the response body of its route, so `--json` output and these types agree.
+ * The shapes of Baton's REST API, as the client returns them. Every method resolves to the
+ * response body of its route, so `--json` output and these types agree. The wire bodies come
+ * from the server's own zod schemas (src/api/schemas.ts), so they cannot drift from it.
  */
+export type {
+  WriteResult,
+  DeleteResult,
+  ListEntry,
+  ListPage,
+  LineMatch,
+  SearchResult,
+  SearchPage,
+  MoveResult,
+  VersionInfo,
+  VersionList,
+  RateLimits,
+  NewKey,
+  KeyRecord,
+  CreatedKey,
+  KeyList,
+  WorkspaceInfo,
+  WorkspaceList,
+  AuditEntry,
+  AuditPage,
+  AuditVerifyResult,
+  Health,
+  Readiness,
+  EventType,
+  BatonEvent,
+  EventPage,
+  NewSubscription,
+  Subscription,
+  CreatedSubscription,
+  SubscriptionList,
+  RemovedSubscription,
+  DeliveryStatus,
+  Delivery,
+  DeliveryList,
+  ReplayResult,
+  ClaimedTicket,
+  HeartbeatResult,
+  CompleteResult,
+  FailResult,
+
+} from '../api/schemas.js';
+import type { DeliveryStatus, RateLimits, WriteResult } from '../api/schemas.js';
 
 export interface BatonClientOptions {
   /** Base URL of the server, e.g. `http://127.0.0.1:8787` (a path prefix is kept). */
@@ -38,14 +81,6 @@ export interface PutOptions extends CallOptions {
   ifNoneMatch?: boolean | '*';
   /** Bytes as they are handed to fetch (for progress displays). */
   onProgress?: (bytesSent: number) => void;
-}
-
-export interface WriteResult {
-  path: string;
-  size: number;
-  etag: string;
-  version: number;
-  mimeType: string;
 }
 
 /** A put: the write result, and whether it created the file (201) or replaced it (200). */
@@ -85,29 +120,6 @@ export interface DeleteOptions extends CallOptions {
   ifMatch?: string;
 }
 
-export interface DeleteResult {
-  path: string;
-  type: 'file' | 'directory';
-  deleted: true;
-  etag: string | null;
-  version: number | null;
-}
-
-export interface ListEntry {
-  path: string;
-  type: 'file' | 'directory';
-  size: number;
-  etag: string | null;
-  mimeType: string | null;
-  modifiedAt: string;
-}
-
-/** One page; `cursor: null` marks the end. */
-export interface ListPage {
-  entries: ListEntry[];
-  cursor: string | null;
-}
-
 export interface ListOptions extends CallOptions {
   recursive?: boolean;
   /** Page size: default 100, at most 1000. */
@@ -128,99 +140,12 @@ export interface SearchOptions extends CallOptions {
   cursor?: string;
 }
 
-export interface LineMatch {
-  line: number;
-  text: string;
-}
-
-export interface SearchResult {
-  path: string;
-  size: number;
-  etag: string | null;
-  modifiedAt: string;
-  matches?: LineMatch[];
-}
-
-export interface SearchPage {
-  results: SearchResult[];
-  cursor: string | null;
-}
-
 export interface MoveOptions extends CallOptions {
   overwrite?: boolean;
 }
 
-export interface MoveResult extends WriteResult {
-  from: string;
-}
-
-export interface VersionInfo {
-  version: number;
-  etag: string | null;
-  size: number;
-  mimeType: string | null;
-  time: string;
-  actor: string;
-  deleted: boolean;
-}
-
-/** Newest first. */
-export interface VersionList {
-  versions: VersionInfo[];
-}
-
 export interface RestoreResult extends PutResult {
   restoredFrom: number;
-}
-
-export interface RateLimits {
-  requestsPerSecond?: number;
-  burst?: number;
-  bytesPerDay?: number;
-}
-
-export interface NewKey {
-  agent: string;
-  /** `ACTION:GLOB`, e.g. `read:/research/**`. */
-  grants: string[];
-  human?: boolean;
-  /** ISO 8601; must be in the future. */
-  expiresAt?: string;
-  limits?: RateLimits;
-}
-
-export interface KeyRecord {
-  id: string;
-  agent: string;
-  grants: string[];
-  human: boolean;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  limits: RateLimits | null;
-}
-
-/** Returned once, at creation: `key` is the secret. */
-export interface CreatedKey extends KeyRecord {
-  key: string;
-  /** Grants that look like mistakes (an unknown workspace, no grants at all); the key was created. */
-  warnings?: string[];
-}
-
-export interface KeyList {
-  keys: KeyRecord[];
-}
-
-export interface WorkspaceInfo {
-  name: string;
-  id: string;
-  driver: 'local' | 's3';
-  folders: string[];
-  gates: string[];
-}
-
-export interface WorkspaceList {
-  workspaces: WorkspaceInfo[];
 }
 
 /** The workspace YAML fields of brief §1, as JSON. */
@@ -234,20 +159,6 @@ export interface NewWorkspace {
   limits?: RateLimits;
 }
 
-export interface AuditEntry {
-  seq: number;
-  time: string;
-  actor: string;
-  action: string;
-  path: string | null;
-  outcome: 'allowed' | 'denied';
-  code: string | null;
-  etag: string | null;
-  segment?: string;
-  hash: string;
-  prev: string;
-}
-
 export interface AuditQuery extends CallOptions {
   path?: string;
   actor?: string;
@@ -256,59 +167,6 @@ export interface AuditQuery extends CallOptions {
   since?: string;
   limit?: number;
   cursor?: string;
-}
-
-export interface AuditPage {
-  entries: AuditEntry[];
-  cursor: string | null;
-}
-
-export type AuditVerifyResult =
-  | { ok: true; entries: number }
-  | { ok: false; entries: number; firstBad: Partial<AuditEntry> & { seq: number }; reason: string };
-
-export interface Health {
-  ok: boolean;
-}
-
-/** `/readyz`; `ok: false` (HTTP 503) is returned, not thrown. */
-export interface Readiness {
-  ok: boolean;
-  redis: string;
-  workspaces: Record<string, string>;
-}
-
-/** Event types of brief §4. */
-export type EventType =
-  | 'file.created'
-  | 'file.updated'
-  | 'file.deleted'
-  | 'file.moved'
-  | 'ticket.claimed'
-  | 'ticket.completed'
-  | 'ticket.failed'
-  | 'ticket.expired';
-
-/** An event of the log (brief §4); also the body of a webhook. */
-export interface BatonEvent {
-  id: string;
-  event: EventType | (string & {});
-  workspaceId: string;
-  workspace: string;
-  path: string;
-  /** file.moved: where the file was. */
-  from?: string;
-  mimeType: string | null;
-  size: number;
-  etag: string | null;
-  version: number | null;
-  /** Strictly increasing per workspace. */
-  seq: number;
-  /** `agent:<name>`, `human:<name>`, `fs` or `s3`. */
-  actor: string;
-  time: string;
-  restoredFrom?: number;
-  causation?: { eventId: string; depth: number };
 }
 
 /**
@@ -325,12 +183,6 @@ export interface EventsQuery extends CallOptions {
   wait?: number;
   /** Page size: default 100, at most 1000. */
   limit?: number;
-}
-
-/** One page of events; `cursor` is where the next read continues (never null: the log goes on). */
-export interface EventPage {
-  events: BatonEvent[];
-  cursor: string;
 }
 
 export interface EventStreamOptions {
@@ -351,56 +203,6 @@ export interface EventStreamOptions {
   headers?: Record<string, string>;
 }
 
-export interface NewSubscription {
-  url: string;
-  /** Globs, e.g. `/demo/inbox/**`; the key needs `subscribe` on each. */
-  paths: string[];
-  /** Only these types (default all). */
-  events?: EventType[];
-}
-
-export interface Subscription {
-  id: string;
-  url: string;
-  paths: string[];
-  events: EventType[] | null;
-  enabled: boolean;
-  disabledReason: string | null;
-  createdAt: string;
-}
-
-/** Returned once, at creation: `secret` (`whsec_…`) signs the deliveries. */
-export interface CreatedSubscription extends Subscription {
-  secret: string;
-}
-
-export interface SubscriptionList {
-  subscriptions: Subscription[];
-}
-
-export interface RemovedSubscription {
-  id: string;
-  deleted: true;
-}
-
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead';
-
-export interface Delivery {
-  eventId: string;
-  attempt: number;
-  status: DeliveryStatus;
-  /** The receiver's HTTP status, null when none came (timeout, refused). */
-  responseStatus: number | null;
-  at: string;
-  nextAttemptAt: string | null;
-  error?: string;
-}
-
-/** Newest first. */
-export interface DeliveryList {
-  deliveries: Delivery[];
-}
-
 export interface DeliveriesQuery extends CallOptions {
   status?: DeliveryStatus;
 }
@@ -412,36 +214,3 @@ export interface ReplayInput extends CallOptions {
   since?: EventCursorInput;
 }
 
-export interface ReplayResult {
-  replayed: number;
-  eventIds: string[];
-  /** Matching events left out because their delivery is still queued or waiting for a retry. */
-  alreadyQueued?: string[];
-}
-
-/** Tickets (`/v1/tickets/*`). */
-export interface ClaimedTicket {
-  path: string;
-  content: string;
-  fencingToken: number;
-  leaseExpiresAt: string;
-  attempt: number;
-}
-
-export interface HeartbeatResult {
-  path: string;
-  fencingToken: number;
-  leaseExpiresAt: string;
-}
-
-export interface CompleteResult {
-  path: string;
-  fencingToken: number;
-  result: string | null;
-}
-
-export interface FailResult {
-  path: string;
-  retried: boolean;
-  attempt: number | null;
-}

@@ -1,4 +1,5 @@
 import { actorOf, type Principal } from '../auth/principal.js';
+import { BatonError } from './errors.js';
 
 /**
  * One request or tool call as it travels through the core. Interfaces create it; the services
@@ -20,4 +21,10 @@ export interface OperationContext {
 
 export function newContext(principal: Principal | null, action: string, path: string | null = null): OperationContext {
   return { principal, actor: actorOf(principal), audit: { action, path, etag: null } };
+}
+
+/** The caller, or `unauthorized`: every entry point that needs credentials asks here. */
+export function requirePrincipal(ctx: OperationContext): Principal {
+  if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
+  return ctx.principal;
 }

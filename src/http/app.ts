@@ -10,13 +10,14 @@ import { assertNoDotSegments } from './raw-path.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { browseRoutes } from './routes/browse.js';
+import { docsRoutes } from './routes/docs.js';
 import { eventRoutes } from './routes/events.js';
 import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { mcpRoutes } from '../mcp/http-transport.js';
 
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/scalar.js']);
 
 /** The REST interface: a thin shell that turns HTTP into calls on the shared core. */
 export function createHttpApp(core: Core): Hono<AppEnv> {
@@ -40,6 +41,7 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
     await next();
   });
   app.route('/', healthRoutes(core));
+  app.route('/', docsRoutes());
   app.use('*', authenticate(core.keys, core.adminToken, core.rates));
   app.use('*', coordinationHeaders());
   app.route('/', filesRoutes(core));

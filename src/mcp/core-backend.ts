@@ -5,8 +5,8 @@ import type { ClaimedTicket, CompleteResult, CreatedSubscription, DeleteResult, 
 import { newContext, type OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { parsePath } from '../core/paths.js';
-import { writeResponse } from '../http/routes/files.js';
 import type { Core } from '../server/core.js';
+import { deleteResponse, moveResponse, restoreResponse, writeResponse } from '../service/responses.js';
 import { newSubscriptionSchema } from '../service/subscriptions.js';
 import { claimSchema, completeSchema, failSchema, heartbeatSchema } from '../service/tickets.js';
 import type { EntryMeta } from '../storage/driver.js';
@@ -31,11 +31,6 @@ export interface RequestScope {
 
 function toInfo(e: EntryMeta): FileInfo {
   return { path: e.path, type: e.type, size: e.size, etag: e.etag, mimeType: e.mimeType, version: e.version, modifiedAt: toSeconds(e.modifiedAt) };
-}
-
-/** Plain JSON, exactly as a REST response body would carry it. */
-function json<T>(value: unknown): T {
-  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /** The REST routes' body validation, with the same message (see http/json-body.ts). */
@@ -69,7 +64,7 @@ class CoreOps implements Ops {
     const { entry, created } = await this.core.files.put(this.ctx, parsePath(path), Readable.from([Buffer.from(content, 'utf8')]), {
       ifMatch: opts.ifMatch,
     });
-    return { ...json<ReturnType<typeof writeResponse>>(writeResponse(entry)), created } as WriteResponse;
+    return { ...writeResponse(entry), created };
   }
 
   async mkdir(path: string): Promise<void> {
@@ -82,7 +77,7 @@ class CoreOps implements Ops {
       cursor: opts.cursor ?? undefined,
       limit: opts.limit,
     });
-    return json(page);
+    return page;
   }
 
   names(dir: string, opts: { recursive?: boolean; cursor?: string | null }): Promise<NamePage> {
@@ -92,46 +87,46 @@ class CoreOps implements Ops {
   async move(from: string, to: string): Promise<MoveResult> {
     const src = parsePath(from);
     const { to: entry } = await this.core.files.move(this.ctx, src, parsePath(to), false);
-    return json({ from: src.full, ...writeResponse(entry) });
+    return moveResponse(src.full, entry);
   }
 
   async delete(path: string): Promise<DeleteResult> {
     const entry = await this.core.files.delete(this.ctx, parsePath(path));
-    return json({ path: entry.path, type: entry.type, deleted: true, etag: entry.etag, version: entry.version });
+    return deleteResponse(entry);
   }
 
   async versions(path: string): Promise<VersionList> {
-    return json({ versions: await this.core.files.versions(this.ctx, parsePath(path)) });
+    return { versions: await this.core.files.versions(this.ctx, parsePath(path)) };
   }
 
   async restore(path: string, version: number): Promise<RestoreResponse> {
     const { entry, restoredFrom } = await this.core.files.restore(this.ctx, parsePath(path), version);
-    return json({ ...writeResponse(entry), restoredFrom });
+    return restoreResponse(entry, restoredFrom);
   }
 
   async events(q: { path: string; after?: string; waitSeconds?: number; limit?: number }): Promise<EventPage> {
-    return json(await this.core.events.read(this.ctx, { glob: q.path, after: q.after, waitSeconds: q.waitSeconds, limit: q.limit }));
+    return this.core.events.read(this.ctx, { glob: q.path, after: q.after, waitSeconds: q.waitSeconds, limit: q.limit });
   }
 
   async subscribe(input: unknown): Promise<CreatedSubscription> {
-    return json(await this.core.subscriptions.create(this.ctx, validBody(newSubscriptionSchema, input)));
+    return this.core.subscriptions.create(this.ctx, validBody(newSubscriptionSchema, input));
   }
 
   async claim(input: unknown): Promise<ClaimedTicket | null> {
     const ticket = await this.core.tickets.claim(this.ctx, validBody(claimSchema, input));
-    return ticket ? json(ticket) : null;
+    return ticket;
   }
 
   async heartbeat(input: unknown): Promise<HeartbeatResult> {
-    return json(await this.core.tickets.heartbeat(this.ctx, validBody(heartbeatSchema, input)));
+    return this.core.tickets.heartbeat(this.ctx, validBody(heartbeatSchema, input));
   }
 
   async complete(input: unknown): Promise<CompleteResult> {
-    return json(await this.core.tickets.complete(this.ctx, validBody(completeSchema, input)));
+    return this.core.tickets.complete(this.ctx, validBody(completeSchema, input));
   }
 
   async fail(input: unknown): Promise<FailResult> {
-    return json(await this.core.tickets.fail(this.ctx, validBody(failSchema, input)));
+    return this.core.tickets.fail(this.ctx, validBody(failSchema, input));
   }
 }
 

@@ -1,5 +1,5 @@
 import { can, canReadUnder } from '../auth/authorize.js';
-import type { OperationContext } from '../core/context.js';
+import { requirePrincipal, type OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { globMatcher, globReachesUnder } from '../core/glob.js';
 import { parsePath, workspaceRoot } from '../core/paths.js';
@@ -74,7 +74,7 @@ export class EventService {
 
   /** The starting cursor: explicit, from the oldest ('0'), or from now. */
   async startCursor(ctx: OperationContext, q: EventQuery): Promise<{ glob: string; workspaces: string[]; cursor: EventCursor }> {
-    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
+    requirePrincipal(ctx);
     ctx.audit.action = 'events.read';
     const glob = q.glob ?? '/**';
     if (!glob.startsWith('/')) throw new BatonError('bad_request', 'path must be a glob starting with /');

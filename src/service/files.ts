@@ -4,7 +4,7 @@ import type { Principal, RateLimits } from '../auth/principal.js';
 import type { CausationGuard } from '../guards/causation.js';
 import type { RateLimiter } from '../guards/rate-limit.js';
 import type { FencingGuard } from '../tickets/fencing-guard.js';
-import type { OperationContext } from '../core/context.js';
+import { requirePrincipal, type OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { globMatcher } from '../core/glob.js';
 import { storedMimeType } from '../core/mime.js';
@@ -51,8 +51,7 @@ const FOLDER_MOVE_MAX = 10_000;
 const NAMES_PAGE_MAX = 10_000;
 
 function principalOf(ctx: OperationContext): Principal {
-  if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
-  return ctx.principal;
+  return requirePrincipal(ctx);
 }
 
 function toListEntry(e: EntryMeta): ListEntry {

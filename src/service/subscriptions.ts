@@ -1,26 +1,21 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
-import type { OperationContext } from '../core/context.js';
+import { requirePrincipal, type OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { globBase, globReachesUnder } from '../core/glob.js';
-import { EVENT_TYPES, type BatonEvent, type EventType } from '../events/event.js';
+import { type BatonEvent, type EventType } from '../events/event.js';
 import type { EventLog } from '../events/event-log.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import type { Attempt, AttemptLog } from '../webhooks/attempts.js';
+import { NewSubscriptionBody, ReplayBody } from '../api/schemas.js';
 import type { Dispatcher } from '../webhooks/dispatcher.js';
 import { publicView, subscriptionMatches, type Subscription, type SubscriptionStore } from '../webhooks/subscriptions.js';
 import { UrlPolicy } from '../webhooks/url-policy.js';
 import type { EventCursor } from './events.js';
 
-export const newSubscriptionSchema = z
-  .object({
-    url: z.string().min(1).max(2048),
-    paths: z.array(z.string().startsWith('/').max(1024)).min(1).max(64),
-    events: z.array(z.enum(EVENT_TYPES)).optional(),
-  })
-  .strict();
+export const newSubscriptionSchema = NewSubscriptionBody;
 
-export const replaySchema = z.object({ eventIds: z.array(z.string()).max(10_000).optional(), since: z.string().optional() }).strict();
+export const replaySchema = ReplayBody;
 
 /** A subscribe grant covers a subscription glob when the glob stays inside the grant's folder. */
 function covers(grantGlob: string, glob: string): boolean {
@@ -48,8 +43,7 @@ export class SubscriptionService {
   private principal(ctx: OperationContext, action: string, path: string | null = null): Principal {
     ctx.audit.action = action;
     ctx.audit.path = path;
-    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
-    return ctx.principal;
+    return requirePrincipal(ctx);
   }
 
   private async owned(p: Principal, id: string): Promise<Subscription> {

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
-import { z } from 'zod';
+import { ClaimBody, CompleteBody, FailBody, HeartbeatBody } from '../api/schemas.js';
+import type { z } from 'zod';
 import { can } from '../auth/authorize.js';
 import type { Principal } from '../auth/principal.js';
-import type { OperationContext } from '../core/context.js';
+import { requirePrincipal, type OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { parsePath, type BatonPath } from '../core/paths.js';
 import type { Recorder } from '../core/recorder.js';
@@ -13,12 +14,10 @@ import type { TicketStore } from '../tickets/ticket-store.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import type { FileService } from './files.js';
 
-export const claimSchema = z.object({ queue: z.string().startsWith('/'), leaseSeconds: z.number().positive().max(86_400).optional() }).strict();
-export const heartbeatSchema = z.object({ path: z.string(), fencingToken: z.number().int().positive(), leaseSeconds: z.number().positive().max(86_400).optional() }).strict();
-export const completeSchema = z.object({ path: z.string(), fencingToken: z.number().int().positive(), result: z.unknown().optional() }).strict();
-export const failSchema = z
-  .object({ path: z.string(), fencingToken: z.number().int().positive(), retry: z.boolean().optional(), reason: z.string().max(10_000).optional() })
-  .strict();
+export const claimSchema = ClaimBody;
+export const heartbeatSchema = HeartbeatBody;
+export const completeSchema = CompleteBody;
+export const failSchema = FailBody;
 
 export interface TicketSettings {
   leaseSeconds: number;
@@ -78,8 +77,7 @@ export class TicketService {
   private principal(ctx: OperationContext, action: string, path: string): Principal {
     ctx.audit.action = action;
     ctx.audit.path = path;
-    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
-    return ctx.principal;
+    return requirePrincipal(ctx);
   }
 
   private authorizeClaim(p: Principal, path: BatonPath): void {

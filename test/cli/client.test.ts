@@ -76,7 +76,7 @@ describe('BatonClient', () => {
     const moved = await admin.move(path, '/demo/outbox/moved.md');
     expect(moved).toMatchObject({ from: path, path: '/demo/outbox/moved.md' });
     expect((await failure(admin.stat(path))).code).toBe('not_found');
-    const del = await admin.delete('/demo/outbox/moved.md', { ifMatch: moved.etag });
+    const del = await admin.delete('/demo/outbox/moved.md', { ifMatch: moved.etag! });
     expect(del).toMatchObject({ deleted: true });
   });
 

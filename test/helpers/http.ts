@@ -1,3 +1,5 @@
+import { assertMatchesOpenApi } from './openapi.js';
+
 export interface Reply {
   status: number;
   headers: Headers;
@@ -24,6 +26,7 @@ export function client(base: string, token?: string) {
     } catch {
       json = undefined;
     }
+    assertMatchesOpenApi(method, res.url || base + path, res.status, res.headers.get('content-type'), json);
     return { status: res.status, headers: res.headers, text, json };
   }
   return {

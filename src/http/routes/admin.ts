@@ -1,90 +1,20 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
-import { authorizeAdmin } from '../../auth/authorize.js';
-import { grantWarnings, parseGrant } from '../../auth/grants.js';
-import type { Principal } from '../../auth/principal.js';
-import { BatonError } from '../../core/errors.js';
+import { NewKeyBody, NewWorkspaceBody } from '../../api/schemas.js';
 import type { Core } from '../../server/core.js';
+import { AdminService } from '../../service/admin.js';
 import type { AppEnv } from '../env.js';
 import { readJson } from '../json-body.js';
 
-const limits = z
-  .object({
-    requestsPerSecond: z.number().positive().optional(),
-    burst: z.number().int().positive().optional(),
-    bytesPerDay: z.number().int().positive().optional(),
-  })
-  .strict();
-
-const newKey = z
-  .object({
-    agent: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@-]+$/, 'agent: letters, digits, . _ @ - only'),
-    grants: z.array(z.string()).max(256),
-    human: z.boolean().optional(),
-    expiresAt: z.string().optional(),
-    limits: limits.optional(),
-  })
-  .strict();
-
-function principal(p: Principal | null): Principal {
-  if (!p) throw new BatonError('unauthorized', 'no credentials');
-  return p;
-}
-
-/** Keys and workspaces: operator routes, open to the admin token and keys with an admin grant. */
+/** Keys and workspaces: operator routes over the admin service. */
 export function adminRoutes(core: Core) {
   const app = new Hono<AppEnv>();
+  const admin = new AdminService(core.keys, core.workspaces);
 
-  app.post('/v1/keys', async (c) => {
-    const ctx = c.get('ctx');
-    ctx.audit.action = 'key.create';
-    authorizeAdmin(principal(ctx.principal));
-    const body = await readJson(c, newKey);
-    const { record, key } = await core.keys.create(body);
-    ctx.audit.path = `key:${record.id}`;
-    const warnings = grantWarnings(record.grants.map(parseGrant), core.workspaces.list().map((w) => w.def.name));
-    return c.json({ ...record, key, ...(warnings.length ? { warnings } : {}) }, 201);
-  });
-
-  app.get('/v1/keys', async (c) => {
-    const ctx = c.get('ctx');
-    ctx.audit.action = 'key.list';
-    authorizeAdmin(principal(ctx.principal));
-    return c.json({ keys: await core.keys.list() });
-  });
-
-  app.delete('/v1/keys/:id', async (c) => {
-    const ctx = c.get('ctx');
-    ctx.audit.action = 'key.revoke';
-    ctx.audit.path = `key:${c.req.param('id')}`;
-    authorizeAdmin(principal(ctx.principal));
-    return c.json(await core.keys.revoke(c.req.param('id')));
-  });
-
-  app.get('/v1/workspaces', async (c) => {
-    const ctx = c.get('ctx');
-    ctx.audit.action = 'workspace.list';
-    authorizeAdmin(principal(ctx.principal));
-    return c.json({
-      workspaces: core.workspaces.list().map(({ def }) => ({
-        name: def.name,
-        id: def.id,
-        driver: def.storage.driver,
-        folders: def.folders,
-        gates: def.gates,
-      })),
-    });
-  });
-
-  app.post('/v1/workspaces', async (c) => {
-    const ctx = c.get('ctx');
-    ctx.audit.action = 'workspace.create';
-    authorizeAdmin(principal(ctx.principal));
-    const body = await readJson(c, z.record(z.string(), z.unknown()));
-    const def = await core.workspaces.create(body);
-    ctx.audit.path = `/${def.name}`;
-    return c.json({ name: def.name, id: def.id, driver: def.storage.driver, folders: def.folders, gates: def.gates }, 201);
-  });
+  app.post('/v1/keys', async (c) => c.json(await admin.createKey(c.get('ctx'), () => readJson(c, NewKeyBody)), 201));
+  app.get('/v1/keys', async (c) => c.json({ keys: await admin.listKeys(c.get('ctx')) }));
+  app.delete('/v1/keys/:id', async (c) => c.json(await admin.revokeKey(c.get('ctx'), c.req.param('id'))));
+  app.get('/v1/workspaces', (c) => c.json({ workspaces: admin.listWorkspaces(c.get('ctx')) }));
+  app.post('/v1/workspaces', async (c) => c.json(await admin.createWorkspace(c.get('ctx'), () => readJson(c, NewWorkspaceBody)), 201));
 
   return app;
 }

@@ -1,14 +1,13 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { MoveBody, RestoreBody } from '../../api/schemas.js';
 import type { Context } from 'hono';
 import { parsePath, ROOT, type BatonPath } from '../../core/paths.js';
 import type { Core } from '../../server/core.js';
+import { moveResponse, restoreResponse } from '../../service/responses.js';
 import type { AppEnv } from '../env.js';
 import { intQuery, readJson } from '../json-body.js';
-import { pathFrom, writeResponse } from './files.js';
+import { pathFrom } from './files.js';
 
-const moveBody = z.object({ from: z.string(), to: z.string(), overwrite: z.boolean().optional() }).strict();
-const restoreBody = z.object({ path: z.string(), version: z.number().int().positive() }).strict();
 
 function flag(v: string | undefined): boolean {
   return v === '1' || v === 'true';
@@ -47,12 +46,12 @@ export function browseRoutes(core: Core) {
   });
 
   app.post('/v1/move', async (c) => {
-    const body = await readJson(c, moveBody);
+    const body = await readJson(c, MoveBody);
     c.get('ctx').audit.path = `${body.from} -> ${body.to}`.slice(0, 2200);
     const from = parsePath(body.from);
     const to = parsePath(body.to);
     const { to: entry } = await core.files.move(c.get('ctx'), from, to, body.overwrite ?? false);
-    return c.json({ from: from.full, ...writeResponse(entry) });
+    return c.json(moveResponse(from.full, entry));
   });
 
   app.get('/v1/versions/*', async (c) => {
@@ -61,10 +60,10 @@ export function browseRoutes(core: Core) {
   });
 
   app.post('/v1/restore', async (c) => {
-    const body = await readJson(c, restoreBody);
+    const body = await readJson(c, RestoreBody);
     c.get('ctx').audit.path = body.path.slice(0, 1100);
     const { entry, restoredFrom, created } = await core.files.restore(c.get('ctx'), parsePath(body.path), body.version);
-    return c.json({ ...writeResponse(entry), restoredFrom }, created ? 201 : 200);
+    return c.json(restoreResponse(entry, restoredFrom), created ? 201 : 200);
   });
 
   return app;

@@ -5,6 +5,7 @@ import { bareEtag, quoteEtag } from '../../core/etag.js';
 import { BatonError } from '../../core/errors.js';
 import { parseUrlPath, type BatonPath } from '../../core/paths.js';
 import type { Core } from '../../server/core.js';
+import { deleteResponse, writeResponse } from '../../service/responses.js';
 import type { EntryMeta } from '../../storage/driver.js';
 import type { AppEnv } from '../env.js';
 import { intQuery } from '../json-body.js';
@@ -31,10 +32,6 @@ function fileHeaders(e: EntryMeta): Record<string, string> {
   if (e.etag) h.ETag = quoteEtag(e.etag);
   if (e.version !== null) h['Baton-Version'] = String(e.version);
   return h;
-}
-
-export function writeResponse(e: EntryMeta) {
-  return { path: e.path, size: e.size, etag: e.etag, version: e.version, mimeType: e.mimeType };
 }
 
 export function filesRoutes(core: Core) {
@@ -86,7 +83,7 @@ export function filesRoutes(core: Core) {
     const entry = await core.files.delete(c.get('ctx'), pathFrom(c, PREFIX), {
       ifMatch: ifMatch === undefined ? undefined : bareEtag(ifMatch),
     });
-    return c.json({ path: entry.path, type: entry.type, deleted: true, etag: entry.etag, version: entry.version });
+    return c.json(deleteResponse(entry));
   });
 
   return app;
