@@ -56,6 +56,7 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
   const keys = new KeyStore(redis);
   await keys.start();
   const subs = new SubscriptionStore(redis);
+  await subs.start();
   const attempts = new AttemptLog(redis);
   const workspaces = new WorkspaceRegistry(settings.workspacesDir, settings.dataDir, log, (def) => createDriver(def, { redis }), (def) =>
     subs.syncDeclared(def.name, def.subscriptions),
@@ -113,6 +114,7 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
         await dispatcher.stop();
         await eventLog.stop();
         await keys.stop();
+        await subs.stop();
       },
     },
   };

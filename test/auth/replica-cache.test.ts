@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
@@ -60,5 +62,34 @@ describe('key records held in process', () => {
     for (let i = 0; i < 3; i++) expect(await probe(b.url, k.key)).toBe(404);
     expect((await client(a.url, a.adminToken).call('DELETE', `/v1/keys/${k.id}`)).status).toBe(200);
     expect(await probe(b.url, k.key)).toBe(401);
+  });
+});
+
+describe('subscriptions held in process', () => {
+  it('a subscription removed through one replica gets nothing more from writes through the other', async () => {
+    const got: string[] = [];
+    const rx = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        got.push((JSON.parse(body) as { path: string }).path);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+    try {
+      const k = await createKey(a.url, a.adminToken, { agent: 'sub-cache', grants: ['read:/demo/**', 'write:/demo/**', 'subscribe:/demo/**'] });
+      const sub = await client(a.url, k.key).post('/v1/subscriptions', { url: `http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook`, paths: ['/demo/subcache/**'] });
+      expect(sub.status).toBe(201);
+      expect((await client(b.url, k.key).put('/demo/subcache/one.txt', 'x')).status).toBe(201);
+      for (let i = 0; i < 100 && !got.includes('/demo/subcache/one.txt'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(got).toContain('/demo/subcache/one.txt');
+      expect((await client(a.url, k.key).call('DELETE', `/v1/subscriptions/${sub.json.id}`)).status).toBeLessThan(300);
+      expect((await client(b.url, k.key).put('/demo/subcache/two.txt', 'x')).status).toBe(201);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(got).not.toContain('/demo/subcache/two.txt');
+    } finally {
+      rx.close();
+    }
   });
 });
