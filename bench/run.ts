@@ -182,6 +182,9 @@ async function main(): Promise<void> {
   if (failed.length > 0) throw new Error(`${failed.length} measurement(s) failed: ${failed.map((s) => s.title).join(', ')}`);
 }
 
+/** Where the CPU goes per operation: measured by hand with bench/profile.ts, kept beside the generated tables. */
+const PROFILE_NOTES = readFileSync(join(REPO, 'bench', 'profile.md'), 'utf8').trim() + '\n';
+
 function markdown(o: { started: Date; command: string; machine: Record<string, unknown>; wallMs: number; sections: Section[]; worstRow: { row: Row; factor: number } | null }): string {
   const m = o.machine as { cores: number; cpu: string; memoryGiB: number; node: string; os: string; otherCpuBusyBeforePct: number | null; otherCpuBusyAfterPct: number | null };
   const busy = (m.otherCpuBusyBeforePct ?? 0) > 20 || (m.otherCpuBusyAfterPct ?? 0) > 20;
@@ -196,6 +199,7 @@ Every Baton number stands next to a **floor**: the same physical work done with 
 ${markdownTable(o.sections)}
 
 ${o.worstRow ? `Furthest from its floor in this run: **${o.worstRow.row.metric}**, ${o.worstRow.factor.toFixed(1)}× the floor.\n` : ''}
+${PROFILE_NOTES}
 ## How each number is made
 
 1. **Write → webhook.** One \`baton serve\` with one subscription (\`POST /v1/subscriptions\`, \`file.created\`) to a loopback receiver. New 1 KiB files are \`PUT /v1/files\` at a steady 200/s, **open loop**: each request leaves when due, never waiting for earlier ones (the largest lateness of a send is in the notes). A delivery is matched to its write by path; latency = receiver sees the request − PUT sent (taken before the request is handed to the HTTP agent, so time queued in the client counts too, as it must in an open loop). After a short warm-up. All writes go into one folder, which grows during the run; the notes compare the first and last tenth. Floor = the sum of three steps measured alone at the same 200/s: open+write 1 KiB+fsync+close; BullMQ \`Queue.add\` → own \`Worker\` starts the job, on the same Redis; a keep-alive POST of a webhook-sized JSON body, send → receiver sees it. (The floor's p99 is the sum of the three p99s.)

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { BatonError } from '../core/errors.js';
+import { InvalidatedCache } from '../core/invalidated-cache.js';
 import { formatGrant, parseGrant, parseNewGrant, type Grant } from './grants.js';
 import type { Principal, RateLimits } from './principal.js';
 
@@ -24,6 +25,8 @@ export interface NewKey {
 }
 
 const PREFIX = 'baton:key';
+/** Every change to a key record publishes its hash here, in the same MULTI as the change. */
+const CHANGED = 'baton:keys:changed';
 const KEY_PREFIX = 'bk_';
 
 function digest(secret: string): string {
@@ -32,11 +35,24 @@ function digest(secret: string): string {
 
 /**
  * Agent keys in Redis. Only a SHA-256 of each key is stored: keys are 192 random bits, so a
- * fast hash is as safe as a slow one and keeps authentication to one Redis round trip. Nothing
- * is cached in the process, so a revocation or expiry holds on the next request of any replica.
+ * fast hash is as safe as a slow one. Once `start`ed, records are held in the process and
+ * dropped on the pub/sub message every change publishes, or all at once whenever that
+ * subscription is not known to be live (see InvalidatedCache): a revocation holds on the next
+ * request of every replica. Expiry is checked on every request, cached or not.
  */
 export class KeyStore {
+  private readonly cache = new InvalidatedCache<KeyRecord>({ channel: CHANGED, ttlMs: 60_000, maxEntries: 10_000 });
+
   constructor(private readonly redis: Redis) {}
+
+  /** Start holding key records in the process (without it, every request reads Redis). */
+  async start(): Promise<void> {
+    await this.cache.start(this.redis);
+  }
+
+  async stop(): Promise<void> {
+    await this.cache.stop();
+  }
 
   async create(input: NewKey): Promise<{ record: KeyRecord; key: string }> {
     const grants: Grant[] = input.grants.map(parseNewGrant);
@@ -63,6 +79,7 @@ export class KeyStore {
       .set(`${PREFIX}:byhash:${h}`, JSON.stringify(record))
       .set(`${PREFIX}:byid:${id}`, h)
       .sadd(`${PREFIX}s`, id)
+      .publish(CHANGED, h)
       .exec();
     return { record, key };
   }
@@ -70,9 +87,12 @@ export class KeyStore {
   /** The principal for a presented key, or `unauthorized` (unknown, revoked or expired). */
   async authenticate(key: string): Promise<Principal & { kind: 'key' }> {
     if (!key.startsWith(KEY_PREFIX) || key.length > 200) throw new BatonError('unauthorized', 'unknown key');
-    const raw = await this.redis.get(`${PREFIX}:byhash:${digest(key)}`);
-    if (!raw) throw new BatonError('unauthorized', 'unknown key');
-    const rec = JSON.parse(raw) as KeyRecord;
+    const h = digest(key);
+    const rec = await this.cache.get(h, async () => {
+      const raw = await this.redis.get(`${PREFIX}:byhash:${h}`);
+      return raw ? (JSON.parse(raw) as KeyRecord) : null;
+    });
+    if (!rec) throw new BatonError('unauthorized', 'unknown key');
     if (rec.revokedAt) throw new BatonError('unauthorized', 'key has been revoked');
     if (rec.expiresAt && Date.parse(rec.expiresAt) <= Date.now()) throw new BatonError('unauthorized', 'key has expired');
     return {
@@ -109,7 +129,11 @@ export class KeyStore {
     const rec = JSON.parse(raw) as KeyRecord;
     if (!rec.revokedAt) {
       rec.revokedAt = new Date().toISOString();
-      await this.redis.set(`${PREFIX}:byhash:${h}`, JSON.stringify(rec));
+      this.cache.invalidate(h);
+      const replies = await this.redis.multi().set(`${PREFIX}:byhash:${h}`, JSON.stringify(rec)).publish(CHANGED, h).exec();
+      const failed = replies?.find(([err]) => err);
+      if (!replies || failed) throw failed?.[0] ?? new Error('key revocation was not applied');
+      this.cache.invalidate(h);
     }
     return rec;
   }

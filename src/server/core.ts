@@ -53,7 +53,10 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
   const metrics = new Metrics();
   const eventLog = new EventLog(redis);
   await eventLog.start();
+  const keys = new KeyStore(redis);
+  await keys.start();
   const subs = new SubscriptionStore(redis);
+  await subs.start();
   const attempts = new AttemptLog(redis);
   const workspaces = new WorkspaceRegistry(settings.workspacesDir, settings.dataDir, log, (def) => createDriver(def, { redis }), (def) =>
     subs.syncDeclared(def.name, def.subscriptions),
@@ -78,7 +81,7 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
     log,
     redis,
     workspaces,
-    keys: new KeyStore(redis),
+    keys,
     audit,
     recorder,
     files,
@@ -110,6 +113,8 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
         await worker.stop();
         await dispatcher.stop();
         await eventLog.stop();
+        await keys.stop();
+        await subs.stop();
       },
     },
   };

@@ -121,10 +121,17 @@ export class TicketService {
     const queue = parsePath(input.queue);
     const p = this.principal(ctx, 'ticket.claim', queue.full);
     this.authorizeClaim(p, inQueue(queue, 'pending', 'x'));
-    await this.seed(queue);
     const leaseMs = (input.leaseSeconds ?? this.settings.leaseSeconds) * 1000;
+    let seeded = false;
     for (let skips = 0; skips < MAX_SKIPS; skips++) {
-      const won = await this.store.claim(queue.full, leaseMs, ctx.actor);
+      let won = await this.store.claim(queue.full, leaseMs, ctx.actor);
+      // Nothing pending in Redis: a queue seen for the first time (or emptied there) is filled
+      // from its pending/ folder, once per claim, and asked again. The common case is one script.
+      if (!won && !seeded) {
+        seeded = true;
+        await this.seed(queue);
+        won = await this.store.claim(queue.full, leaseMs, ctx.actor);
+      }
       if (!won) return null;
       const from = inQueue(queue, 'pending', won.name);
       const to = inQueue(queue, 'in-progress', won.name);

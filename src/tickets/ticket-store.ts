@@ -18,11 +18,13 @@ const k = {
 };
 
 /**
- * Atomically pop the oldest pending ticket and lease it: one Redis script, so of any number of
- * claimants across any number of processes exactly one gets each ticket. The fencing token is
+ * Atomically pop the oldest pending ticket and lease it (and note the queue for the reaper): one
+ * Redis script, one round trip, so of any number of claimants across any number of processes
+ * exactly one gets each ticket. The fencing token is
  * one global counter: it only ever increases, whichever queue or replica issued it.
  */
 const CLAIM = new LuaScript(`
+redis.call('SADD', KEYS[4], ARGV[5])
 for _ = 1, 50 do
   local name = redis.call('ZPOPMIN', KEYS[1])[1]
   if not name then return false end
@@ -101,8 +103,7 @@ export class TicketStore {
 
   async claim(queue: string, leaseMs: number, holder: string): Promise<{ name: string; token: number; attempt: number; leaseExpiresAt: number } | null> {
     const leaseExpiresAt = Date.now() + leaseMs;
-    await this.redis.sadd(k.queues, queue);
-    const r = (await CLAIM.run(this.redis, [k.pending(queue), k.leases(queue), k.token], [String(leaseExpiresAt), holder, k.ticket(queue, ''), String(Date.now())])) as
+    const r = (await CLAIM.run(this.redis, [k.pending(queue), k.leases(queue), k.token, k.queues], [String(leaseExpiresAt), holder, k.ticket(queue, ''), String(Date.now()), queue])) as
       | [string, number, number]
       | null;
     if (!r) return null;

@@ -5,6 +5,7 @@ import { isBatonError } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AttemptLog } from './attempts.js';
 import { BULL_PREFIX, DELIVERY_QUEUE, type DeliveryJob } from './dispatcher.js';
+import { WebhookPoster } from './post.js';
 import { signHeaders } from './signature.js';
 import type { SubscriptionStore } from './subscriptions.js';
 import { describeFetchError } from './fetch-error.js';
@@ -42,6 +43,7 @@ export interface WorkerOptions {
 export class DeliveryWorker {
   private readonly worker: Worker<DeliveryJob>;
   private readonly connection: Redis;
+  private readonly poster = new WebhookPoster();
 
   constructor(
     private readonly opts: WorkerOptions,
@@ -77,6 +79,7 @@ export class DeliveryWorker {
 
   async stop(): Promise<void> {
     await this.worker.close();
+    this.poster.close();
     await this.connection.quit().catch(() => undefined);
   }
 
@@ -106,16 +109,9 @@ export class DeliveryWorker {
     let retryAfter: number | null = null;
     let error: string | undefined;
     try {
-      const res = await fetch(sub.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'Baton-Webhooks/1', ...signHeaders(sub.secret, event.id, body) },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-      });
+      const res = await this.poster.post(sub.url, { 'content-type': 'application/json', 'user-agent': 'Baton-Webhooks/1', ...signHeaders(sub.secret, event.id, body) }, body, this.opts.timeoutMs);
       status = res.status;
-      retryAfter = retryAfterMs(res.headers.get('retry-after'));
-      await res.body?.cancel().catch(() => undefined);
+      retryAfter = retryAfterMs(res.retryAfter);
     } catch (err) {
       error = describeFetchError(err, this.opts.timeoutMs);
     }

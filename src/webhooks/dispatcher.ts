@@ -21,6 +21,8 @@ export function deliveryJobId(subId: string, eventId: string, replay?: string): 
 const CATCH_UP_MS = 1000;
 /** How many queued jobs `queuedFor` looks through. */
 const QUEUED_SCAN = 10_000;
+/** Bound on event ids remembered as fanned out (beyond it, catch-up merely re-adds some jobs). */
+const FANNED_OUT_MAX = 100_000;
 
 /**
  * Turns events into delivery jobs. The write path calls `fanout` right after an event is
@@ -33,6 +35,11 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | null = null;
   private catchingUp: Promise<void> | null = null;
   private readonly connection: Redis;
+  /**
+   * Events this process has already turned into jobs on the fast path: catch-up skips them
+   * rather than adding every job a second time (a no-op for BullMQ, but a script run each).
+   */
+  private readonly fannedOut = new Set<string>();
 
   constructor(
     redisUrl: string,
@@ -66,12 +73,12 @@ export class Dispatcher {
   }
 
   async fanout(event: BatonEvent, only?: Subscription[]): Promise<number> {
-    const subs = only ?? (await this.subs.all());
-    const jobs = subs
-      // A subscription hears of changes made after it was created; older ones only by replay.
-      .filter((s) => subscriptionMatches(s, event) && event.time >= s.createdAt)
-      .map((s) => ({ name: event.event, data: { subId: s.id, event }, opts: this.jobOptions(deliveryJobId(s.id, event.id)) }));
+    const jobs = this.jobsFor(event, only ?? (await this.subs.all()));
     if (jobs.length > 0) await this.queue.addBulk(jobs);
+    if (!only) {
+      if (this.fannedOut.size >= FANNED_OUT_MAX) this.fannedOut.clear();
+      this.fannedOut.add(event.id);
+    }
     return jobs.length;
   }
 
@@ -113,6 +120,20 @@ export class Dispatcher {
     };
   }
 
+  private jobsFor(event: BatonEvent, subs: Subscription[]) {
+    return (
+      subs
+        // A subscription hears of changes made after it was created; older ones only by replay.
+        .filter((s) => subscriptionMatches(s, event) && event.time >= s.createdAt)
+        .map((s) => ({ name: event.event, data: { subId: s.id, event }, opts: this.jobOptions(deliveryJobId(s.id, event.id)) }))
+    );
+  }
+
+  private async fanoutMany(events: BatonEvent[], subs: Subscription[]): Promise<void> {
+    const jobs = events.flatMap((event) => this.jobsFor(event, subs));
+    if (jobs.length > 0) await this.queue.addBulk(jobs);
+  }
+
   private async catchUp(): Promise<void> {
     for (const ws of this.workspaces()) {
       const key = `baton:ev:${ws}:dispatched`;
@@ -123,7 +144,9 @@ export class Dispatcher {
       while (cursor < last) {
         const batch = await this.events.read(ws, cursor, 500);
         if (batch.length === 0) break;
-        for (const e of batch) await this.fanout(e, subs);
+        const missed = batch.filter((e) => !this.fannedOut.delete(e.id));
+        // One addBulk for the whole batch rather than one per event.
+        await this.fanoutMany(missed, subs);
         cursor = batch.at(-1)!.seq;
         await this.redis.set(key, String(cursor));
       }

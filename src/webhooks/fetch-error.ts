@@ -1,6 +1,6 @@
 /**
- * Why a webhook POST got no answer, in words an operator can act on. `fetch` itself says only
- * "fetch failed"; the reason sits in its `cause` (a system error, a DNS or TLS error, or an
+ * Why a webhook POST got no answer, in words an operator can act on. The error may be node:http's
+ * own system error, or (from `fetch`) "fetch failed" with the reason in its `cause` (a system error, a DNS or TLS error, or an
  * AggregateError when every address of a name refused).
  */
 export function describeFetchError(err: unknown, timeoutMs: number): string {
@@ -27,6 +27,11 @@ export function describeFetchError(err: unknown, timeoutMs: number): string {
     case 'UND_ERR_BODY_TIMEOUT':
       return `timeout: no answer within ${timeoutMs} ms`;
   }
+  const message = inner?.message ?? cause?.message ?? '';
+  // node:https reports a failed handshake as EPROTO with OpenSSL's error line; its last named
+  // part ("wrong version number") is what an operator can act on.
+  const openssl = /SSL routines:[^:]*:([^:]+)/.exec(message);
+  if (openssl) return `TLS: ${code ?? 'handshake failed'}: ${openssl[1]}`;
   if (typeof code === 'string' && (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))) {
     return `TLS: ${code}: ${inner?.message ?? cause?.message}`;
   }

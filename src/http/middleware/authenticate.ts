@@ -12,7 +12,7 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-/** Bearer key → principal. Every request is checked against Redis: no cache to outlive a revocation. */
+/** Bearer key → principal. Key records may be held in process, but never past a revocation (KeyStore). */
 export function authenticate(keys: KeyStore, adminToken: string, rates: RateLimiter): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';

@@ -1,0 +1,191 @@
+/**
+ * Where the server's CPU goes per operation. `npm run build && node --import tsx bench/profile.ts`
+ * starts its own redis-server and `baton serve` (under `--cpu-prof` unless --no-prof), then runs
+ * two phases against it: acknowledged 1 KiB PUTs each delivered to one loopback webhook, and
+ * claim → complete of seeded tickets. For each phase it prints the server's CPU ms per operation
+ * (utime+stime from /proc/<pid>/stat, so not skewed by the profiler's sampling) and, from the
+ * profile's samples inside that phase, the top functions by self time and the modules by self
+ * time. Flags: --writes=N, --claims=N, --conc=N, --no-prof.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createKey } from '../test/helpers/http.js';
+import { HttpClient } from './lib/http.js';
+import { Receiver } from './lib/receiver.js';
+import { Scope } from './lib/scope.js';
+import { KIB, startStack } from './lib/stack.js';
+import { now, round, sleep } from './lib/stats.js';
+
+const args = process.argv.slice(2);
+const num = (name: string, dflt: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const WRITES = num('writes', 2000);
+const CLAIMS = num('claims', 600);
+const CONC = num('conc', 8);
+const PROFILE = !args.includes('--no-prof');
+
+/** CPU ms (user + system) a process has used so far. */
+function cpuMs(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks are 100 Hz on Linux
+}
+
+async function pool(n: number, conc: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Which package (or Baton module, or Node internal) a frame belongs to. */
+function moduleOf(url: string, fn: string): string {
+  if (!url) return fn === '(garbage collector)' ? '(gc)' : fn.startsWith('(') ? fn : '(native)';
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + 'node_modules/'.length).split('/');
+    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+  }
+  const d = url.indexOf('/dist/');
+  if (d >= 0) return `baton:${url.slice(d + 6)}`;
+  if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/');
+  return url;
+}
+
+/** Self and total time per function and self time per module, of the samples in [from, to] (µs, monotonic). */
+function summarizeProfile(p: CpuProfile, from: number, to: number) {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  const mods = new Map<string, number>();
+  let t = p.startTime;
+  let busy = 0;
+  let all = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i]!;
+    if (t < from || t > to) continue;
+    const dt = (p.timeDeltas[i + 1] ?? p.timeDeltas[i]!) / 1000;
+    const node = byId.get(p.samples[i]!)!;
+    const name = (n: ProfileNode) => `${n.callFrame.functionName || '(anon)'} ${moduleOf(n.callFrame.url, n.callFrame.functionName)}:${n.callFrame.lineNumber + 1}`;
+    all += dt;
+    if (node.callFrame.functionName === '(idle)') continue;
+    busy += dt;
+    self.set(name(node), (self.get(name(node)) ?? 0) + dt);
+    mods.set(moduleOf(node.callFrame.url, node.callFrame.functionName), (mods.get(moduleOf(node.callFrame.url, node.callFrame.functionName)) ?? 0) + dt);
+    const seen = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const k = name(byId.get(id)!);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      total.set(k, (total.get(k) ?? 0) + dt);
+    }
+  }
+  const top = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .filter(([k]) => !k.startsWith('(root)') && !k.startsWith('(program)'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n);
+  return { busyMs: busy, wallMs: all, self: top(self, 20), total: top(total, 25), modules: top(mods, 15) };
+}
+
+async function main(): Promise<void> {
+  const scope = new Scope();
+  const profDir = mkdtempSync(join(os.tmpdir(), 'baton-prof-'));
+  scope.defer('profile dir', () => rmSync(profDir, { recursive: true, force: true }));
+  const phases: Array<{ name: string; ops: number; cpu: number; wallMs: number; from: number; to: number }> = [];
+  try {
+    // --cpu-prof is refused in NODE_OPTIONS, so the profiler is started by a preload instead.
+    const env: Record<string, string> = PROFILE ? { NODE_OPTIONS: `--require ${join(import.meta.dirname, 'lib', 'cpu-prof-preload.cjs')}`, BATON_CPU_PROF_DIR: profDir } : {};
+    const stack = await startStack(scope, { env });
+    const pid = stack.baton.proc.pid!;
+    const { key } = await createKey(stack.baton.url, stack.baton.adminToken, { agent: 'prof', grants: ['read:/demo/**', 'write:/demo/**', 'claim:/demo/**'] });
+    const api = new HttpClient(stack.baton.url, key);
+    scope.defer('agent', () => api.close());
+    const rx = await Receiver.start();
+    scope.defer('receiver', () => rx.close());
+    await stack.subscribe(`${rx.url}/hook`, ['/demo/prof/**']);
+
+    const phase = async (name: string, ops: number, run: () => Promise<void>) => {
+      const c0 = cpuMs(pid);
+      const t0 = now();
+      await run();
+      const t1 = now();
+      phases.push({ name, ops, cpu: cpuMs(pid) - c0, wallMs: Number(t1 - t0) / 1e6, from: Number(t0 / 1000n), to: Number(t1 / 1000n) });
+    };
+    const put = async (path: string) => {
+      const r = await api.request('PUT', path, KIB, { 'content-type': 'text/plain' });
+      if (r.status !== 201) throw new Error(`PUT ${path}: ${r.status} ${r.body.toString().slice(0, 200)}`);
+    };
+
+    // Warm-up: JIT, scripts, connections.
+    await pool(200, CONC, (i) => put(`/v1/files/demo/prof/warm/w-${i}.txt`));
+    await rx.waitFor(() => rx.unique('/hook') >= 200, 30_000);
+    await sleep(1500);
+
+    await phase('write (PUT acknowledged + delivered)', WRITES, async () => {
+      await pool(WRITES, CONC, (i) => put(`/v1/files/demo/prof/run/w-${i}.txt`));
+      await rx.waitFor(() => rx.unique('/hook') >= 200 + WRITES, 60_000);
+    });
+    await sleep(1500);
+
+    for (let i = 0; i < CLAIMS + 100; i++) await put(`/v1/files/demo/tasks/pending/t-${String(i).padStart(5, '0')}.txt`);
+    // Warm the claim path, then measure claim and complete separately.
+    await pool(100, CONC, async () => {
+      const c = await api.json<{ path: string; fencingToken: number }>('POST', '/v1/tickets/claim', { queue: '/demo/tasks' });
+      await api.json('POST', '/v1/tickets/complete', { path: c.json.path, fencingToken: c.json.fencingToken });
+    });
+    await sleep(1500);
+    const claimed: Array<{ path: string; fencingToken: number }> = [];
+    await phase('claim', CLAIMS, () =>
+      pool(CLAIMS, CONC, async () => {
+        const c = await api.json<{ path: string; fencingToken: number }>('POST', '/v1/tickets/claim', { queue: '/demo/tasks' });
+        if (c.status !== 200) throw new Error(`claim: ${c.status} ${JSON.stringify(c.json)}`);
+        claimed.push({ path: c.json.path, fencingToken: c.json.fencingToken });
+      }),
+    );
+    await phase('complete', CLAIMS, () =>
+      pool(CLAIMS, CONC, async (i) => {
+        const r = await api.json('POST', '/v1/tickets/complete', claimed[i]);
+        if (r.status !== 200) throw new Error(`complete: ${r.status} ${JSON.stringify(r.json)}`);
+      }),
+    );
+    const tokens = new Set(claimed.map((c) => c.fencingToken));
+    const names = new Set(claimed.map((c) => c.path));
+    if (tokens.size !== claimed.length || names.size !== claimed.length) throw new Error('double claim');
+
+    await stack.baton.stop();
+    const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+    const profile = files.length > 0 ? (JSON.parse(readFileSync(join(profDir, files[0]!), 'utf8')) as CpuProfile) : null;
+    for (const ph of phases) {
+      process.stdout.write(`\n== ${ph.name}: ${ph.ops} ops, ${round(ph.ops / (ph.wallMs / 1000), 0)} ops/s at concurrency ${CONC}; server CPU ${round(ph.cpu / ph.ops, 3)} ms/op\n`);
+      if (!profile) continue;
+      const s = summarizeProfile(profile, ph.from, ph.to);
+      process.stdout.write(`profile: ${round(s.busyMs / ph.ops, 3)} ms busy/op (of ${round(s.wallMs, 0)} ms sampled)\n-- modules by self time (ms/op)\n`);
+      for (const [k, v] of s.modules) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
+      process.stdout.write('-- functions by self time (ms/op)\n');
+      for (const [k, v] of s.self) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
+      process.stdout.write('-- functions by total time (ms/op)\n');
+      for (const [k, v] of s.total) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
+    }
+  } finally {
+    await scope.close();
+  }
+}
+
+await main();
