@@ -6,6 +6,7 @@ import { auditScope } from './middleware/audit-scope.js';
 import { authenticate } from './middleware/authenticate.js';
 import { coordinationHeaders } from './middleware/coordination-headers.js';
 import { observe } from './middleware/observe.js';
+import { mcpChallenge, oauthDiscoveryRoutes } from '../mcp/http-edges.js';
 import { assertNoDotSegments } from './raw-path.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
@@ -42,6 +43,8 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
   });
   app.route('/', healthRoutes(core));
   app.route('/', docsRoutes());
+  app.route('/', oauthDiscoveryRoutes());
+  app.use('/mcp', mcpChallenge());
   app.use('*', authenticate(core.keys, core.adminToken, core.rates));
   app.use('*', coordinationHeaders());
   app.route('/', filesRoutes(core));

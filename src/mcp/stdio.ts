@@ -93,7 +93,11 @@ export async function runStdioServer(opts: { url: string; key: string }): Promis
     try {
       return await remote.callTool({ name: req.params.name, arguments: req.params.arguments }, extra.signal);
     } catch (err) {
-      if (err instanceof McpError && err.code !== ErrorCode.ConnectionClosed && err.code !== ErrorCode.RequestTimeout) throw err;
+      // The SDK prefixes "MCP error <code>: " to an McpError's message, on the server and again in the client;
+      // rethrown as is, the relay's answer would carry the prefix more often than /mcp's.
+      if (err instanceof McpError && err.code !== ErrorCode.ConnectionClosed && err.code !== ErrorCode.RequestTimeout) {
+        throw new McpError(err.code, err.message.replace(/^(MCP error -?\d+: )+/, ''), err.data);
+      }
       return errorResult(failureOf(err, url));
     }
   });

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one process. Each app instance owns its registry (tests run several). */
 export class Metrics {
@@ -60,5 +60,22 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'baton_' });
+    // prom-client names these gauges `*_total`, a suffix Prometheus reserves for counters (promtool rejects
+    // it). Handles and requests come from private Node APIs; resources alone tell an operator what is open.
+    for (const name of ['nodejs_active_handles', 'nodejs_active_handles_total', 'nodejs_active_requests', 'nodejs_active_requests_total', 'nodejs_active_resources', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(`baton_${name}`);
+    }
+    new Gauge({
+      name: 'baton_nodejs_active_resources',
+      help: 'Resources keeping the event loop alive, by type (process.getActiveResourcesInfo)',
+      labelNames: ['type'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1);
+        for (const [type, n] of counts) this.set({ type }, n);
+      },
+    });
   }
 }

@@ -72,8 +72,17 @@ describe('POST /mcp', () => {
   it('needs the bearer key; GET and DELETE are 405 (stateless server)', async () => {
     const none = await post(INIT, {}, null);
     expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
     expect((await none.json()).error.code).toBe('unauthorized');
-    expect((await post(INIT, {}, 'bk_not_a_key')).status).toBe(401);
+    const wrong = await post(INIT, {}, 'bk_not_a_key');
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
+    // No OAuth here: discovery answers 404 so clients like mcp-remote do not try to register.
+    for (const doc of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-authorization-server']) {
+      const d = await fetch(`${baton.url}${doc}`);
+      expect(d.status).toBe(404);
+      expect((await d.json()).error.code).toBe('not_found');
+    }
     const get = await fetch(`${baton.url}/mcp`, { headers: { authorization: `Bearer ${baton.adminToken}`, accept: 'text/event-stream' } });
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');

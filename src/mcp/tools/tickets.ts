@@ -49,7 +49,7 @@ const completeTicket = defineTool({
   name: 'complete_ticket',
   title: 'Complete Ticket',
   description: 'Finish a ticket: it moves to the queue\'s done/ folder, with `result` (any JSON) saved beside it. Fails with conflict if the lease was lost.',
-  input: { path: ticketPath(), fencingToken: fencingToken(), result: z.unknown().optional().describe('What came of it (any JSON)') },
+  input: { path: ticketPath(), fencingToken: fencingToken(), result: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.string(), z.number(), z.boolean(), z.null()]).optional().describe('What came of it (any JSON)') },
   requires: ['claim'],
   annotations: { title: 'Complete Ticket', readOnlyHint: false, idempotentHint: false, destructiveHint: false, openWorldHint: false },
   output: 'json',
