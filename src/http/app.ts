@@ -15,6 +15,8 @@ import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { mcpRoutes } from '../mcp/http-transport.js';
+import { consoleRoutes } from '../console/routes.js';
+import { SessionStore } from '../console/session.js';
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
@@ -40,7 +42,10 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
     await next();
   });
   app.route('/', healthRoutes(core));
-  app.use('*', authenticate(core.keys, core.adminToken, core.rates));
+  // The web console: its pages are public (sign-in), everything it shows comes through the routes below.
+  const sessions = new SessionStore();
+  app.route('/', consoleRoutes(core.keys, core.adminToken, sessions));
+  app.use('*', authenticate(core.keys, core.adminToken, core.rates, sessions));
   app.use('*', coordinationHeaders());
   app.route('/', filesRoutes(core));
   app.route('/', browseRoutes(core));
