@@ -29,7 +29,7 @@ async function api(method, url, body) {
   const res = await fetch(url, init);
   const type = res.headers.get('content-type') || '';
   const data = type.includes('json') ? await res.json() : await res.text();
-  if (!res.ok) throw new Error((data && data.message) || (data && data.error && data.error.message) || res.statusText);
+  if (!res.ok) throw new Error((data && data.error && data.error.message) || (data && data.message) || res.statusText);
   return data;
 }
 
@@ -107,7 +107,7 @@ function put(path, file, bar, note) {
     xhr.onload = () => {
       bar.value = 100;
       if (xhr.status < 300) { note.textContent = 'Uploaded ' + path; resolve(); }
-      else { let m = xhr.statusText; try { m = JSON.parse(xhr.responseText).message || m; } catch {} reject(new Error(m)); }
+      else { let m = xhr.statusText; try { m = JSON.parse(xhr.responseText).error.message || m; } catch {} reject(new Error(m)); }
     };
     xhr.onerror = () => reject(new Error('upload failed: network'));
     xhr.send(file);
@@ -122,12 +122,13 @@ async function file(path) {
     h('h2', {}, path),
     h('p', {}, h('a', { href: '#/files' + parent }, '← back'), ' · ', h('a', { href: '/v1/files' + enc(path), download: path.split('/').pop() }, 'Download')),
     preview,
+    gateActions(path),
     h('h3', {}, 'Versions'),
     versions,
   );
   try {
     const res = await fetch('/v1/files' + enc(path), { credentials: 'same-origin' });
-    if (!res.ok) throw new Error((await res.json()).message);
+    if (!res.ok) throw new Error((await res.json()).error?.message || res.statusText);
     const type = res.headers.get('content-type') || '';
     if (type.startsWith('image/')) preview.append(h('img', { src: URL.createObjectURL(await res.blob()), alt: path }));
     else if (/^text\/|json|yaml|xml|javascript/.test(type) || /\.(md|txt|json|ya?ml|csv|log)$/.test(path)) {
@@ -160,6 +161,27 @@ async function file(path) {
   } catch (err) {
     versions.append(fail(err));
   }
+}
+
+// A human key approves an item by writing it into a gated folder; the server refuses any other key.
+function gateActions(path) {
+  const gates = (document.querySelector('meta[name="baton-gates"]').content || '').split(',').filter(Boolean);
+  if (!gates.length || gates.some((g) => path.startsWith(g + '/'))) return '';
+  const ws = path.split('/')[1];
+  const mine = gates.filter((g) => g.split('/')[1] === ws);
+  if (!mine.length) return '';
+  const note = h('span', { 'aria-live': 'polite', class: 'muted' });
+  const approve = async (gate) => {
+    try {
+      const body = await fetch('/v1/files' + enc(path)).then((r) => r.blob());
+      const target = gate + '/' + path.split('/').pop();
+      const res = await fetch('/v1/files' + enc(target), { method: 'PUT', headers: { 'X-CSRF-Token': csrf }, body });
+      if (!res.ok) throw new Error((await res.json()).error?.message || res.statusText);
+      note.textContent = 'Approved into ' + target;
+      note.className = 'ok';
+    } catch (err) { note.replaceChildren(fail(err)); }
+  };
+  return h('div', { class: 'card gate' }, h('b', {}, 'Human gate: '), mine.map((g) => h('button', { onclick: () => approve(g) }, 'Approve into ' + g)), ' ', note);
 }
 
 // Line diff by longest common subsequence: files shown here are small text hand-offs.
@@ -254,21 +276,22 @@ async function webhooks() {
       const log = h('table', { class: 'list', 'data-testid': 'deliveries' });
       const load = async () => {
         const { deliveries } = await api('GET', '/v1/subscriptions/' + encodeURIComponent(s.id) + '/deliveries');
-        log.replaceChildren(h('tr', {}, h('th', {}, ''), h('th', {}, 'Event'), h('th', {}, 'Status'), h('th', {}, 'Attempts'), h('th', {}, 'Latency'), h('th', {}, 'Error')));
+        log.replaceChildren(h('tr', {}, ['', 'Event', 'Status', 'Attempt', 'HTTP', 'At', 'Error cause'].map((x) => h('th', {}, x))));
         for (const d of deliveries) {
-          log.append(h('tr', {}, h('td', {}, h('input', { type: 'checkbox', value: d.id || d.eventId, 'aria-label': 'Select delivery' })),
-            h('td', {}, d.event || d.eventId || ''), h('td', {}, h('b', { class: 'tag ' + d.status }, d.status)), h('td', {}, d.attempts ?? ''),
-            h('td', {}, d.latencyMs != null ? d.latencyMs + ' ms' : ''), h('td', { class: 'muted' }, d.error || d.lastError || '')));
+          log.append(h('tr', {}, h('td', {}, h('input', { type: 'checkbox', value: d.eventId, 'aria-label': 'Select delivery of ' + d.eventId })),
+            h('td', {}, h('code', {}, d.eventId)), h('td', {}, h('b', { class: 'tag ' + d.status }, d.status)), h('td', {}, d.attempt ?? ''),
+            h('td', {}, d.responseStatus ?? ''), h('td', {}, when(d.at)), h('td', { class: 'muted' }, d.error || (d.nextAttemptAt ? 'retry at ' + when(d.nextAttemptAt) : ''))));
         }
       };
       const replay = async (all) => {
-        const ids = [...log.querySelectorAll('input:checked')].map((x) => x.value);
-        const r = await api('POST', '/v1/subscriptions/' + encodeURIComponent(s.id) + '/replay', all || !ids.length ? {} : { ids });
+        const ids = [...new Set([...log.querySelectorAll(all ? 'input' : 'input:checked')].map((x) => x.value))];
+        if (!ids.length) { note.textContent = 'Select a delivery first.'; return; }
+        const r = await api('POST', '/v1/subscriptions/' + encodeURIComponent(s.id) + '/replay', { eventIds: ids });
         note.textContent = 'Replay queued: ' + JSON.stringify(r);
         setTimeout(load, 800);
       };
       const note = h('span', { class: 'muted', 'aria-live': 'polite' });
-      view.append(h('section', { class: 'card' }, h('h3', {}, s.url || s.id), h('p', { class: 'muted' }, (s.glob || s.path || '') + ' · ' + s.id),
+      view.append(h('section', { class: 'card' }, h('h3', {}, s.url || s.id), h('p', { class: 'muted' }, (s.paths || []).join(', ') + ' · ' + s.id),
         h('p', {}, h('button', { onclick: () => replay(false) }, 'Replay selected'), ' ', h('button', { class: 'ghost', onclick: () => replay(true) }, 'Replay all'), ' ', note), log));
       await load();
     }
@@ -303,6 +326,10 @@ function audit() {
 }
 
 // ---- admin ----
+function folderList(w) {
+  return Array.isArray(w.folders) ? w.folders.map((f) => (typeof f === 'string' ? f : f.path || f.name)) : Object.keys(w.folders || {});
+}
+
 async function admin() {
   const keys = h('table', { class: 'list' });
   const shown = h('div', { 'aria-live': 'polite' });
@@ -331,10 +358,10 @@ async function admin() {
     ws.append(h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Driver'), h('th', {}, 'Folders')));
     for (const w of workspaces) {
       const name = w.name || w;
-      ws.append(h('tr', {}, h('td', {}, name), h('td', {}, w.driver || w.storage?.driver || ''), h('td', {}, Object.keys(w.folders || {}).join(', '))));
+      ws.append(h('tr', {}, h('td', {}, name), h('td', {}, w.driver || w.storage?.driver || ''), h('td', {}, folderList(w).join(', '))));
       for (const [verb] of [['read'], ['write']]) {
         picker.append(h('label', {}, h('input', { type: 'checkbox', value: verb + ':/' + name + '/**' }), ' ' + verb + ' /' + name + '/**'));
-        for (const folder of Object.keys(w.folders || {})) picker.append(h('label', {}, h('input', { type: 'checkbox', value: verb + ':/' + name + '/' + folder.replace(/^\/|\/$/g, '') + '/**' }), ' ' + verb + ' /' + name + '/' + folder.replace(/^\/|\/$/g, '') + '/**'));
+        for (const folder of folderList(w)) picker.append(h('label', {}, h('input', { type: 'checkbox', value: verb + ':/' + name + '/' + folder.replace(/^\/|\/$/g, '') + '/**' }), ' ' + verb + ' /' + name + '/' + folder.replace(/^\/|\/$/g, '') + '/**'));
       }
     }
     await load();

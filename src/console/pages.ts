@@ -33,7 +33,7 @@ const TABS: [string, string][] = [
 ];
 
 /** The signed-in page: a frame the client script fills; the CSRF token rides in a meta tag. */
-export function appPage(actor: string, admin: boolean, csrf: string): string {
+export function appPage(actor: string, admin: boolean, csrf: string, gates: string[]): string {
   const tabs = TABS.filter(([id]) => admin || id !== 'admin')
     .map(([id, label]) => `<a href="#/${id}" data-tab="${id}">${label}</a>`)
     .join('');
@@ -43,6 +43,6 @@ export function appPage(actor: string, admin: boolean, csrf: string): string {
 <span class="who" data-testid="actor">${esc(actor)}</span>
 <form method="post" action="/console/sign-out"><input type="hidden" name="csrf" value="${esc(csrf)}"><button class="ghost" type="submit">Sign out</button></form></header>
 <main id="view" tabindex="-1"></main><script src="/console/app.js" type="module"></script>`,
-    `<meta name="baton-csrf" content="${esc(csrf)}"><meta name="baton-admin" content="${admin ? '1' : '0'}">`,
+    `<meta name="baton-csrf" content="${esc(csrf)}"><meta name="baton-admin" content="${admin ? '1' : '0'}"><meta name="baton-gates" content="${esc(gates.join(','))}">`,
   );
 }

@@ -24,7 +24,7 @@ function secureHeaders(c: { header(k: string, v: string): void }): void {
  * The web console: a sign-in that trades a key for a session cookie, and one page whose script
  * talks to the same REST routes every other client uses.
  */
-export function consoleRoutes(keys: KeyStore, adminToken: string, sessions: SessionStore) {
+export function consoleRoutes(keys: KeyStore, adminToken: string, sessions: SessionStore, gates: () => string[]) {
   const app = new Hono<AppEnv>();
 
   app.get('/', async (c) => {
@@ -33,7 +33,9 @@ export function consoleRoutes(keys: KeyStore, adminToken: string, sessions: Sess
     if (!session) return c.html(signInPage());
     try {
       const principal = await principalFor(keys, adminToken, session.key);
-      return c.html(appPage(actorOf(principal), principal.kind === 'admin', session.csrf));
+      // Gate buttons are offered to human keys only; the write into the gate is still authorized by the server.
+      const human = principal.kind === 'admin' || ('human' in principal && principal.human === true);
+      return c.html(appPage(actorOf(principal), principal.kind === 'admin', session.csrf, human ? gates() : []));
     } catch {
       // The key was revoked or expired since sign-in.
       sessions.end(getCookie(c, SESSION_COOKIE));

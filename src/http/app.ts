@@ -44,7 +44,7 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
   app.route('/', healthRoutes(core));
   // The web console: its pages are public (sign-in), everything it shows comes through the routes below.
   const sessions = new SessionStore();
-  app.route('/', consoleRoutes(core.keys, core.adminToken, sessions));
+  app.route('/', consoleRoutes(core.keys, core.adminToken, sessions, () => core.workspaces.list().flatMap(({ def }) => def.gates)));
   app.use('*', authenticate(core.keys, core.adminToken, core.rates, sessions));
   app.use('*', coordinationHeaders());
   app.route('/', filesRoutes(core));
