@@ -72,7 +72,7 @@ async function files(path) {
       const name = e.path.replace(/\/$/, '').split('/').pop();
       const isDir = e.type === 'directory';
       const href = isDir ? '#/files' + e.path.replace(/\/?$/, '/') : '#/file' + e.path;
-      table.append(h('tr', {}, h('td', {}, h('a', { href }, (isDir ? '📁 ' : '📄 ') + name)), h('td', {}, isDir ? '' : size(e.size)), h('td', {}, when(e.modifiedAt))));
+      table.append(h('tr', {}, h('td', {}, h('a', { href }, isDir ? name + '/' : name)), h('td', {}, isDir ? '' : size(e.size)), h('td', {}, when(e.modifiedAt))));
     }
   } catch (err) {
     table.replaceWith(fail(err));
@@ -287,7 +287,7 @@ async function webhooks() {
         const ids = [...new Set([...log.querySelectorAll(all ? 'input' : 'input:checked')].map((x) => x.value))];
         if (!ids.length) { note.textContent = 'Select a delivery first.'; return; }
         const r = await api('POST', '/v1/subscriptions/' + encodeURIComponent(s.id) + '/replay', { eventIds: ids });
-        note.textContent = 'Replay queued: ' + JSON.stringify(r);
+        note.textContent = 'Replay queued for ' + (r.replayed ?? ids.length) + ' event(s).';
         setTimeout(load, 800);
       };
       const note = h('span', { class: 'muted', 'aria-live': 'polite' });

@@ -18,7 +18,8 @@ import { mcpRoutes } from '../mcp/http-transport.js';
 import { consoleRoutes } from '../console/routes.js';
 import { SessionStore } from '../console/session.js';
 
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+// The console's page and assets are public too: loading them is not an operation worth an audit entry.
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/', '/console/app.js', '/console/app.css']);
 
 /** The REST interface: a thin shell that turns HTTP into calls on the shared core. */
 export function createHttpApp(core: Core): Hono<AppEnv> {

@@ -36,6 +36,7 @@ async function signIn(key: string): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(baton.url + '/');
+  await shot(page, 'console-sign-in');
   await page.fill('#key', key);
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-testid=actor]');
@@ -56,6 +57,13 @@ describe('web console in a real browser', () => {
     // A change without the page's CSRF token is refused even with the cookie.
     const noCsrf = await page.evaluate(async () => (await fetch('/v1/files/demo/inbox/x.txt', { method: 'PUT', body: 'x' })).status);
     expect(noCsrf).toBe(403);
+    await page.click('nav >> text=Audit');
+    await page.click('text=Verify chain');
+    await page.waitForSelector('p.ok');
+    await shot(page, 'console-audit');
+    await page.click('nav >> text=Admin');
+    await page.waitForSelector('.picker input');
+    await shot(page, 'console-admin');
     expect((await admin.get('/demo/inbox/x.txt')).status).toBe(404);
     await page.click('text=Sign out');
     await page.waitForSelector('#key');
