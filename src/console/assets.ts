@@ -266,6 +266,53 @@ async function handoff(path, box) {
   }
 }
 
+// ---- queues ----
+// A queue is a folder with pending/, in-progress/, done/ and failed/ under it. Holder and lease come
+// from each ticket's ticket.claimed event; retry moves a failed ticket back to pending/.
+async function queues(path) {
+  const queue = (path || '').replace(/\/$/, '');
+  const input = h('input', { value: queue || sessionStorage.getItem('queue') || '', placeholder: '/demo/tasks', 'aria-label': 'Queue folder' });
+  const form = h('form', { class: 'filters', onsubmit: (e) => { e.preventDefault(); sessionStorage.setItem('queue', input.value); location.hash = '#/queues' + input.value.replace(/\/$/, ''); } }, input, h('button', { type: 'submit' }, 'Open queue'));
+  const board = h('div', { class: 'board', 'data-testid': 'board' });
+  setView(h('h2', {}, 'Queues'), form, board);
+  if (!queue) return;
+  try {
+    const cols = {};
+    for (const folder of ['pending', 'in-progress', 'done', 'failed']) {
+      try { cols[folder] = (await api('GET', '/v1/list' + enc(queue + '/' + folder))).entries.filter((e) => e.type === 'file'); }
+      catch { cols[folder] = []; }
+    }
+    let claims = {};
+    try {
+      const { events } = await api('GET', '/v1/events?after=0&limit=1000&path=' + encodeURIComponent(queue + '/in-progress/**'));
+      for (const e of events) if (e.event === 'ticket.claimed') claims[e.path] = e;
+    } catch {}
+    const reasons = new Set(cols.failed.filter((e) => e.path.endsWith('.reason')).map((e) => e.path));
+    const card = async (folder, e) => {
+      const name = e.path.split('/').pop();
+      const body = [h('a', { href: '#/file' + e.path }, name)];
+      if (folder === 'in-progress') {
+        const c = claims[e.path];
+        const until = c && c.ticket && c.ticket.leaseExpiresAt ? Date.parse(c.ticket.leaseExpiresAt) : null;
+        body.push(h('div', { class: 'muted' }, c ? 'held by ' + c.actor : 'holder unknown'), until ? h('div', { class: 'muted' }, Math.max(0, Math.round((until - Date.now()) / 1000)) + ' s of lease left') : '');
+      }
+      if (folder === 'failed') {
+        if (reasons.has(e.path + '.reason')) body.push(h('div', { class: 'error' }, await fetch('/v1/files' + enc(e.path + '.reason')).then((r) => r.text())));
+        body.push(h('button', { class: 'ghost', onclick: async () => {
+          try { await api('POST', '/v1/move', { from: e.path, to: queue + '/pending/' + name }); queues(queue); } catch (err) { board.prepend(fail(err)); }
+        } }, 'Retry'));
+      }
+      return h('li', { class: 'card' }, body);
+    };
+    for (const folder of ['pending', 'in-progress', 'done', 'failed']) {
+      const items = cols[folder].filter((e) => !e.path.endsWith('.reason'));
+      board.append(h('section', { 'aria-label': folder }, h('h3', {}, folder + ' (' + items.length + ')'), h('ul', {}, await Promise.all(items.map((e) => card(folder, e))))));
+    }
+  } catch (err) {
+    board.append(fail(err));
+  }
+}
+
 // ---- webhooks ----
 async function webhooks() {
   setView(h('h2', {}, 'Webhooks'));
@@ -373,7 +420,7 @@ function route() {
   const hash = decodeURIComponent(location.hash.slice(1) || '/files/');
   const [, tab, rest] = /^\/([a-z]+)(.*)$/.exec(hash) || [, 'files', '/'];
   for (const a of document.querySelectorAll('nav a')) a.toggleAttribute('aria-current', a.dataset.tab === (tab === 'file' ? 'files' : tab));
-  const views = { files: () => files(rest || '/'), file: () => file(rest), activity, webhooks, audit, admin };
+  const views = { files: () => files(rest || '/'), file: () => file(rest), queues: () => queues(rest), activity, webhooks, audit, admin };
   (views[tab] || views.files)();
   view.focus();
 }
@@ -427,6 +474,10 @@ ol.events li { background: var(--card); border: 1px solid var(--line); border-ra
 .tag.delivered, .tag.succeeded { background: #ebfbee; color: var(--ok); }
 .picker { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: .25rem; margin-bottom: .75rem; }
 .once code { display: block; padding: .5rem; background: #fff9db; border-radius: 6px; word-break: break-all; }
+.board { display: grid; grid-template-columns: repeat(4, 1fr); gap: 1rem; }
+.board ul { list-style: none; padding: 0; margin: 0; }
+.board li.card { padding: .6rem .8rem; margin-bottom: .5rem; }
+.board li .error { font-size: .85rem; }
 .signin { display: grid; place-items: center; min-height: 100vh; }
 .signin form { width: min(420px, 92vw); display: grid; gap: .6rem; }
 .signin h1 { margin: 0; }

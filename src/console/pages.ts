@@ -27,6 +27,7 @@ ${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
 const TABS: [string, string][] = [
   ['files', 'Files'],
   ['activity', 'Activity'],
+  ['queues', 'Queues'],
   ['webhooks', 'Webhooks'],
   ['audit', 'Audit'],
   ['admin', 'Admin'],

@@ -115,6 +115,26 @@ describe('web console in a real browser', () => {
     await p2.context().close();
   });
 
+  it('shows a queue as a board and retries a failed ticket', async () => {
+    await admin.put('/demo/tasks/pending/t1.json', '{"job":1}');
+    await admin.put('/demo/tasks/pending/t2.json', '{"job":2}');
+    const first = await admin.post('/v1/tickets/claim', { queue: '/demo/tasks' });
+    expect(first.status, first.text).toBe(200);
+    const failed = await admin.post('/v1/tickets/fail', { path: first.json.path, fencingToken: first.json.fencingToken, reason: 'model timed out' });
+    expect(failed.status, failed.text).toBe(200);
+    const held = await admin.post('/v1/tickets/claim', { queue: '/demo/tasks' });
+    expect(held.status, held.text).toBe(200);
+    const page = await signIn(baton.adminToken);
+    await page.goto(baton.url + '/#/queues/demo/tasks');
+    await page.waitForSelector('[aria-label=failed] :text("model timed out")');
+    expect(await page.textContent('[aria-label=in-progress]')).toMatch(/held by admin[\s\S]*s of lease left/);
+    await shot(page, 'console-queues');
+    await page.click('[aria-label=failed] button:has-text("Retry")');
+    await page.waitForSelector('[aria-label=pending] h3:has-text("(1)")');
+    expect((await admin.get(first.json.path.replace('/in-progress/', '/pending/').replace('/failed/', '/pending/'))).status).toBe(200);
+    await page.context().close();
+  });
+
   it('replays a webhook delivery', async () => {
     const receiver = await Receiver.start();
     try {
