@@ -140,15 +140,15 @@ async function file(path) {
     preview.append(fail(err));
   }
   try {
-    const { versions: list } = await api('GET', '/v1/versions' + enc(path));
+    const list = (await api('GET', '/v1/versions' + enc(path))).versions.sort((p, q) => p.version - q.version);
     if (!list.length) versions.append(h('p', { class: 'muted' }, 'No versions kept for this folder.'));
     const a = h('select', { 'aria-label': 'From version' });
     const b = h('select', { 'aria-label': 'To version' });
-    const table = h('table', { class: 'list' }, h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Size'), h('th', {}, 'Written'), h('th', {}, '')));
+    const table = h('table', { class: 'list' }, h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Size'), h('th', {}, 'Written'), h('th', {}, 'By'), h('th', {}, '')));
     for (const v of list) {
       a.append(h('option', { value: v.version }, 'v' + v.version));
       b.append(h('option', { value: v.version }, 'v' + v.version));
-      table.append(h('tr', {}, h('td', {}, 'v' + v.version), h('td', {}, size(v.size || 0)), h('td', {}, when(v.modifiedAt || v.createdAt)),
+      table.append(h('tr', {}, h('td', {}, 'v' + v.version), h('td', {}, size(v.size || 0)), h('td', {}, when(v.time)), h('td', {}, v.actor + (v.deleted ? ' (deleted)' : '')),
         h('td', {}, h('button', { class: 'ghost', onclick: async () => { await api('POST', '/v1/restore', { path, version: v.version }); file(path); } }, 'Restore'))));
     }
     if (list.length > 1) { a.selectedIndex = list.length - 2; b.selectedIndex = list.length - 1; }

@@ -90,6 +90,13 @@ describe('web console in a real browser', () => {
     const got = await admin.get('/demo/inbox/up.txt');
     expect(got.text).toBe('uploaded from the browser');
     await shot(page, 'console-files');
+
+    // Two versions of a file, diffed in the page.
+    await admin.put('/demo/drafts/plan.md', '# Plan\n- step one\n- step two\n');
+    await page.goto(baton.url + '/#/file/demo/drafts/plan.md');
+    await page.click('button:has-text("Diff")');
+    await page.waitForSelector('[data-testid=diff] .add:has-text("step two")');
+    await shot(page, 'console-file');
     await page.context().close();
   });
 
