@@ -17,8 +17,11 @@ import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { mcpRoutes } from '../mcp/http-transport.js';
+import { consoleRoutes } from '../console/routes.js';
+import { SessionStore } from '../console/session.js';
 
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/scalar.js']);
+// The console's page and assets are public too: loading them is not an operation worth an audit entry.
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/scalar.js', '/', '/console/app.js', '/console/app.css']);
 
 /** The REST interface: a thin shell that turns HTTP into calls on the shared core. */
 export function createHttpApp(core: Core): Hono<AppEnv> {
@@ -45,7 +48,10 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
   app.route('/', docsRoutes());
   app.route('/', oauthDiscoveryRoutes());
   app.use('/mcp', mcpChallenge());
-  app.use('*', authenticate(core.keys, core.adminToken, core.rates));
+  // The web console: its pages are public (sign-in), everything it shows comes through the routes below.
+  const sessions = new SessionStore();
+  app.route('/', consoleRoutes(core.keys, core.adminToken, sessions, () => core.workspaces.list().flatMap(({ def }) => def.gates)));
+  app.use('*', authenticate(core.keys, core.adminToken, core.rates, sessions));
   app.use('*', coordinationHeaders());
   app.route('/', filesRoutes(core));
   app.route('/', browseRoutes(core));
