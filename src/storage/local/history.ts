@@ -2,14 +2,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants as fsc, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { VersionInfo } from '../driver.js';
+import { formatVersionLog, parseVersionLog, type VersionRecord } from '../version-log.js';
 import { fdatasyncFd, openFd } from './fsync.js';
 
-/** One line of a path's version log. The bytes of version N, once superseded, live in `v<N>`. */
-export interface VersionRecord extends VersionInfo {
-  /** Where the bytes went when a move took them, so a restore can say why it cannot. */
-  movedTo?: string;
-}
+export type { VersionRecord };
 
 /**
  * The version history of one path, kept under `<root>/.baton/history/<hh>/<sha256>/`: an
@@ -38,16 +34,7 @@ export class PathHistory {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const out: VersionRecord[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      try {
-        out.push(JSON.parse(line) as VersionRecord);
-      } catch {
-        // A torn last line from a crash mid-append: the record never took effect.
-      }
-    }
-    return out;
+    return parseVersionLog(text);
   }
 
   /** The newest record, reading only the end of the log (synchronously: see fsync.ts). */
@@ -70,14 +57,9 @@ export class PathHistory {
     } finally {
       closeSync(fd);
     }
-    const lines = tail.split('\n').filter((l) => l !== '');
-    for (let i = lines.length - 1; i >= 0; i--) {
-      try {
-        return JSON.parse(lines[i]!) as VersionRecord;
-      } catch {
-        continue;
-      }
-    }
+    // The first line of a 4 KiB tail may be cut: parse skips it, and the newest whole line wins.
+    const last = parseVersionLog(tail).at(-1);
+    if (last) return last;
     return size > 4096 ? ((await this.all()).at(-1) ?? null) : null;
   }
 
@@ -92,7 +74,7 @@ export class PathHistory {
       fd = await openFd(this.logFile, 'a');
     }
     try {
-      writeSync(fd, recs.map((r) => JSON.stringify(r) + '\n').join(''));
+      writeSync(fd, formatVersionLog(recs));
       await fdatasyncFd(fd);
     } finally {
       closeSync(fd);

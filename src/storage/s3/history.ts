@@ -1,13 +1,9 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { VersionInfo } from '../driver.js';
+import { formatVersionLog, parseVersionLog, type VersionRecord } from '../version-log.js';
 import { isMissing } from './errors.js';
 import type { S3Layout } from './keys.js';
 
-/** One line of a path's version log. The bytes of version N, once superseded, live in `v<N>`. */
-export interface VersionRecord extends VersionInfo {
-  /** Where the bytes went when a move took them, so a restore can say why it cannot. */
-  movedTo?: string;
-}
+export type { VersionRecord };
 
 /**
  * The version log of each path: one small JSON-lines object under `.baton/versions/`, read
@@ -30,20 +26,11 @@ export class S3History {
       if (isMissing(err)) return [];
       throw this.onError(err, 'reading a version log');
     }
-    const out: VersionRecord[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      try {
-        out.push(JSON.parse(line) as VersionRecord);
-      } catch {
-        // not a record: ignore rather than lose the whole history
-      }
-    }
-    return out;
+    return parseVersionLog(text);
   }
 
   async write(rel: string, records: readonly VersionRecord[]): Promise<void> {
-    const body = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    const body = formatVersionLog(records);
     try {
       await this.s3.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: this.layout.logKey(rel), Body: body, ContentType: 'application/x-ndjson' }),
