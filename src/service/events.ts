@@ -15,16 +15,20 @@ export function encodeEventCursor(c: EventCursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-function decodeEventCursor(s: string): EventCursor {
+/**
+ * The one decoder for event cursors (reads and replays alike). A position must be a safe integer:
+ * anything larger (1e308) would reach Redis as a stream id it cannot parse.
+ */
+export function decodeEventCursor(s: string, param = 'after'): EventCursor {
   try {
     const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown;
-    if (c && typeof c === 'object' && !Array.isArray(c) && Object.values(c).every((v) => Number.isInteger(v) && (v as number) >= 0)) {
+    if (c && typeof c === 'object' && !Array.isArray(c) && Object.values(c).every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) {
       return c as EventCursor;
     }
   } catch {
     // fall through
   }
-  throw new BatonError('bad_request', 'after is not a cursor this API returned');
+  throw new BatonError('bad_request', `${param} is not a cursor this API returned: pass back the cursor of an earlier page, or 0 for the oldest event`);
 }
 
 export interface EventQuery {

@@ -11,7 +11,7 @@ import { NewSubscriptionBody, ReplayBody } from '../api/schemas.js';
 import type { Dispatcher } from '../webhooks/dispatcher.js';
 import { publicView, subscriptionMatches, type Subscription, type SubscriptionStore } from '../webhooks/subscriptions.js';
 import { UrlPolicy } from '../webhooks/url-policy.js';
-import type { EventCursor } from './events.js';
+import { decodeEventCursor, type EventCursor } from './events.js';
 
 export const newSubscriptionSchema = NewSubscriptionBody;
 
@@ -125,13 +125,7 @@ export class SubscriptionService {
       }
     } else {
       let start: EventCursor = {};
-      if (input.since && input.since !== '0') {
-        try {
-          start = JSON.parse(Buffer.from(input.since, 'base64url').toString('utf8')) as EventCursor;
-        } catch {
-          throw new BatonError('bad_request', 'since is not a cursor this API returned');
-        }
-      }
+      if (input.since && input.since !== '0') start = decodeEventCursor(input.since, 'since');
       for (const ws of workspaces) {
         let after = Number(start[ws] ?? 0);
         for (;;) {

@@ -331,6 +331,38 @@ describe('malformed requests', () => {
     expect(readFileSync(join(inbox(), 'ok.txt'), 'utf8')).toBe('ok bytes');
   });
 
+  it('invalid UTF-8 in a JSON body is bad_request, and the file keeps its name', async () => {
+    const body = Buffer.concat([Buffer.from('{"from":"/demo/inbox/ok.txt","to":"/demo/inbox/'), Buffer.from([0xff, 0xfe]), Buffer.from('x"}')]);
+    const r = await rawRequest(baton.url, '/v1/move', { method: 'POST', token: baton.adminToken, body, headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe('bad_request');
+    expect(r.json.error.message).toMatch(/UTF-8/);
+    expect(readFileSync(join(inbox(), 'ok.txt'), 'utf8')).toBe('ok bytes');
+  });
+
+  it('an event cursor with a position beyond any sequence is bad_request, in reads and replays', async () => {
+    const huge = Buffer.from(JSON.stringify({ demo: 1e308 })).toString('base64url');
+    const read = await rawRequest(baton.url, `/v1/events?after=${huge}`, { token: baton.adminToken });
+    expect(read.status).toBe(400);
+    expect(read.json.error.code).toBe('bad_request');
+    const sub = await rawRequest(baton.url, '/v1/subscriptions', {
+      method: 'POST',
+      token: baton.adminToken,
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/hook', paths: ['/demo/inbox/**'] }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(sub.status).toBe(201);
+    const replay = await rawRequest(baton.url, `/v1/subscriptions/${sub.json.id}/replay`, {
+      method: 'POST',
+      token: baton.adminToken,
+      body: JSON.stringify({ since: huge }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(replay.status).toBe(400);
+    expect(replay.json.error.code).toBe('bad_request');
+    await rawRequest(baton.url, `/v1/subscriptions/${sub.json.id}`, { method: 'DELETE', token: baton.adminToken });
+  });
+
   it('an unknown route is a JSON not_found', async () => {
     const r = await rawRequest(baton.url, '/v1/nothing-here', { token: baton.adminToken });
     expect(r.status).toBe(404);
