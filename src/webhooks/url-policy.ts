@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { BatonError } from '../core/errors.js';
+import { embeddedIpv4 } from './embedded-ipv4.js';
 
 function blockList(cidrs: readonly string[]): BlockList {
   const list = new BlockList();
@@ -46,8 +47,13 @@ export class UrlPolicy {
     const addrs = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true });
     for (const a of addrs) {
       const family = a.family === 6 ? 'ipv6' : 'ipv4';
-      if (this.deny.check(a.address, family)) throw new BatonError('forbidden', `webhook address ${a.address} is denied`);
-      if (this.allow && !this.allow.check(a.address, family)) throw new BatonError('forbidden', `webhook address ${a.address} is not in the allow list`);
+      const v4 = family === 'ipv6' ? embeddedIpv4(a.address) : null;
+      if (this.deny.check(a.address, family) || (v4 !== null && this.deny.check(v4, 'ipv4'))) {
+        throw new BatonError('forbidden', `webhook address ${a.address} is denied${v4 ? ` (it carries ${v4})` : ''}`);
+      }
+      if (this.allow && !this.allow.check(a.address, family) && !(v4 !== null && this.allow.check(v4, 'ipv4'))) {
+        throw new BatonError('forbidden', `webhook address ${a.address} is not in the allow list`);
+      }
     }
   }
 }
