@@ -5,6 +5,16 @@ import { AppendFile, ensureDir, listDir, readLines } from '../storage/local/host
 import { GENESIS, hashEntry, type AuditEntry, type AuditFields } from './entry.js';
 
 const SEQ_KEY = 'baton:audit:seq';
+
+/** Separates the two ends of a move in an entry's path: `FROM -> TO`. */
+export const MOVE_ARROW = ' -> ';
+
+/** Whether an entry is about `path` or something under it; a move is about both its ends. */
+function namesPath(entryPath: string | null, path: string): boolean {
+  if (!entryPath) return false;
+  const under = path.endsWith('/') ? path : path + '/';
+  return entryPath.split(MOVE_ARROW).some((p) => p === path || p.startsWith(under));
+}
 const HEADS_KEY = 'baton:audit:heads';
 const WITNESS_MS = 50;
 
@@ -160,7 +170,7 @@ export class AuditLog {
       if (q.after !== undefined && e.seq <= q.after) continue;
       if (q.actor && e.actor !== q.actor) continue;
       if (q.action && e.action !== q.action) continue;
-      if (q.path && !(e.path === q.path || e.path?.startsWith(q.path.endsWith('/') ? q.path : q.path + '/'))) continue;
+      if (q.path && !namesPath(e.path, q.path)) continue;
       if (since !== null && Date.parse(e.time) < since) continue;
       if (q.visible && !q.visible(e)) continue;
       if (out.length === q.limit) {

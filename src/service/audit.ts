@@ -1,5 +1,5 @@
 import type { AuditPage, AuditVerifyResult } from '../api/schemas.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import { MOVE_ARROW, type AuditLog } from '../audit/audit-log.js';
 import { authorizeAdmin, can } from '../auth/authorize.js';
 import type { Principal } from '../auth/principal.js';
 import { requirePrincipal, type OperationContext } from '../core/context.js';
@@ -19,7 +19,7 @@ export interface AuditFilter {
 /** A namespace path an audit entry names, if it names one (moves name two). */
 function pathsOf(entryPath: string | null): string[] {
   if (!entryPath || !entryPath.startsWith('/')) return [];
-  return entryPath.split(' -> ');
+  return entryPath.split(MOVE_ARROW);
 }
 
 /** An entry is visible to a key that may read every path it names; the admin sees all. */

@@ -105,6 +105,16 @@ describe('the audit trail', () => {
     for (const p of paths) expect(p === '/demo/drafts' || String(p).startsWith('/demo/drafts/'), String(p)).toBe(true);
   });
 
+  it('finds a move by ?path= of either end', async () => {
+    await admin.put('/demo/inbox/moving.txt', 'moving');
+    const moved = await admin.post('/v1/move', { from: '/demo/inbox/moving.txt', to: '/demo/drafts/moved-in.txt' });
+    expect(moved.status).toBe(200);
+    for (const end of ['/demo/inbox/moving.txt', '/demo/drafts/moved-in.txt', '/demo/drafts']) {
+      const found = await auditEntries(baton.url, baton.adminToken, { path: end, action: 'file.move' });
+      expect(found.map((e) => e.path), end).toContain('/demo/inbox/moving.txt -> /demo/drafts/moved-in.txt');
+    }
+  });
+
   it('filters by ?since=', async () => {
     const es = await auditEntries(baton.url, baton.adminToken, { since: midTime });
     expect(es.length).toBeGreaterThan(0);
