@@ -15,6 +15,7 @@ import { docsRoutes } from './routes/docs.js';
 import { eventRoutes } from './routes/events.js';
 import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { redisReady } from './middleware/redis-ready.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { mcpRoutes } from '../mcp/http-transport.js';
 import { consoleRoutes } from '../console/routes.js';
@@ -48,6 +49,8 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
   app.route('/', docsRoutes());
   app.route('/', oauthDiscoveryRoutes());
   app.use('/mcp', mcpChallenge());
+  app.use('/v1/*', redisReady(core.redis));
+  app.use('/mcp', redisReady(core.redis));
   // The web console: its pages are public (sign-in), everything it shows comes through the routes below.
   const sessions = new SessionStore();
   app.route('/', consoleRoutes(core.keys, core.adminToken, sessions, () => core.workspaces.list().flatMap(({ def }) => def.gates)));
