@@ -151,7 +151,14 @@ export const AuditEntry = z
 export const AuditPage = z.object({ entries: z.array(AuditEntry), cursor }).meta({ id: 'AuditPage' });
 export const AuditVerifyResult = z
   .union([
-    z.object({ ok: z.literal(true), entries: z.int().nonnegative() }),
+    z.object({
+      ok: z.literal(true),
+      entries: z.int().nonnegative(),
+      unwritten: z
+        .array(z.int().nonnegative())
+        .optional()
+        .meta({ description: 'numbers reserved by a process that stopped (a crash, or Redis lost) before writing them: not a removal' }),
+    }),
     z.object({
       ok: z.literal(false),
       entries: z.int().nonnegative(),

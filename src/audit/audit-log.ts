@@ -16,6 +16,10 @@ function namesPath(entryPath: string | null, path: string): boolean {
   return entryPath.split(MOVE_ARROW).some((p) => p === path || p.startsWith(under));
 }
 const HEADS_KEY = 'baton:audit:heads';
+/** Per segment, the last range of numbers it reserved (`first:last`), set in the same script as the reservation. */
+const RESERVED_KEY = 'baton:audit:reserved';
+const RESERVE_SCRIPT =
+  "local last = redis.call('INCRBY', KEYS[1], ARGV[1]) redis.call('HSET', KEYS[2], ARGV[2], (last - tonumber(ARGV[1]) + 1) .. ':' .. last) return last";
 const WITNESS_MS = 50;
 
 export interface AuditQuery {
@@ -29,7 +33,7 @@ export interface AuditQuery {
 }
 
 export type VerifyResult =
-  | { ok: true; entries: number }
+  | { ok: true; entries: number; unwritten?: number[] }
   | { ok: false; entries: number; firstBad: Partial<AuditEntry> & { seq: number }; reason: string };
 
 /**
@@ -81,7 +85,10 @@ export class AuditLog {
       const batch = this.queue;
       this.queue = [];
       try {
-        const last = await this.redis.incrby(SEQ_KEY, batch.length);
+        // The range is recorded with the reservation, atomically: if this process dies (or loses
+        // Redis's reply) before the lines reach the file, verify can prove those numbers were
+        // reserved by this segment and never written, rather than taking the gap for a removal.
+        const last = Number(await this.redis.eval(RESERVE_SCRIPT, 2, SEQ_KEY, RESERVED_KEY, String(batch.length), this.segment));
         let seq = last - batch.length;
         const lines: Promise<void>[] = [];
         let head = '';
@@ -190,6 +197,8 @@ export class AuditLog {
   async verify(): Promise<VerifyResult> {
     await this.flush();
     const heads = await this.redis.hgetall(HEADS_KEY);
+    const reserved = await this.redis.hgetall(RESERVED_KEY);
+    const lastOnDisk = new Map<string, number>();
     const problems: Array<{ seq: number; entry: Partial<AuditEntry>; reason: string }> = [];
     const seen: AuditEntry[] = [];
     for (const f of await this.segments()) {
@@ -219,6 +228,7 @@ export class AuditLog {
         prev = hash;
         lastSeq = Math.max(lastSeq, e.seq);
       }
+      lastOnDisk.set(segment, lastSeq);
       const head = heads[segment];
       if (head) {
         const [seqText, headHash] = head.split(':');
@@ -232,16 +242,29 @@ export class AuditLog {
         }
       }
     }
+    // A number a segment reserved in its last batch, past the end of that segment on disk, was
+    // never written: the process died (or lost Redis) between numbering and writing. A removal
+    // cannot pass for this: entries taken from the middle break the chain, and entries taken
+    // from the end were already witnessed (checked above) unless they were the final batch.
+    const neverWritten = (n: number) =>
+      Object.entries(reserved).some(([segment, range]) => {
+        const [first, last] = range.split(':').map(Number) as [number, number];
+        return n >= first && n <= last && n > (lastOnDisk.get(segment) ?? 0);
+      });
     seen.sort((a, b) => a.seq - b.seq);
+    const unwritten: number[] = [];
+    let removed: number | null = null;
     let expected = 1;
     for (const e of seen) {
-      if (e.seq > expected) {
-        problems.push({ seq: expected, entry: { seq: expected }, reason: `entry ${expected} is missing: it was removed` });
-        break;
+      for (; expected < e.seq && removed === null; expected++) {
+        if (neverWritten(expected)) unwritten.push(expected);
+        else removed = expected;
       }
+      if (removed !== null) break;
       expected = Math.max(expected, e.seq + 1);
     }
-    if (problems.length === 0) return { ok: true, entries: seen.length };
+    if (removed !== null) problems.push({ seq: removed, entry: { seq: removed }, reason: `entry ${removed} is missing: it was removed` });
+    if (problems.length === 0) return { ok: true, entries: seen.length, ...(unwritten.length ? { unwritten } : {}) };
     problems.sort((a, b) => a.seq - b.seq);
     const first = problems[0]!;
     return { ok: false, entries: seen.length, firstBad: { ...first.entry, seq: first.seq }, reason: first.reason };
