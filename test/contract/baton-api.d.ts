@@ -543,6 +543,8 @@ export interface components {
             /** @constant */
             ok: true;
             entries: number;
+            /** @description numbers reserved by a process that stopped (a crash, or Redis lost) before writing them: not a removal */
+            unwritten?: number[];
         } | {
             /** @constant */
             ok: false;
@@ -655,6 +657,8 @@ export interface components {
             limits: components["schemas"]["RateLimits"] | null;
             /** @description the secret, shown once */
             key: string;
+            /** @description grants that look like mistakes (an unknown workspace, no grants at all); the key was created */
+            warnings?: string[];
         };
         CreatedSubscription: {
             id: string;
@@ -886,6 +890,8 @@ export interface components {
             workspaces: {
                 [key: string]: string;
             };
+            /** @description configuration that starts but is likely a mistake, e.g. no workspaces loaded */
+            warnings?: string[];
         };
         RemovedSubscription: {
             id: string;
@@ -899,6 +905,8 @@ export interface components {
         ReplayResult: {
             replayed: number;
             eventIds: string[];
+            /** @description matching events left out because their delivery is still queued or waiting for a retry */
+            alreadyQueued?: string[];
         };
         /**
          * @example {
