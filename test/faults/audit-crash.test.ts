@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client } from '../helpers/http.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
@@ -11,14 +11,7 @@ beforeAll(async () => {
   redis = await startRedis();
   baton = await startBaton({ redisUrl: redis.url });
 });
-afterAll(async () => {
-  await baton?.stop();
-  await redis?.stop();
-  if (baton) {
-    removeDir(baton.dataDir);
-    removeDir(baton.workspacesDir);
-  }
-});
+afterAll(() => teardown(baton, redis));
 
 const restart = async () => {
   baton = await startBaton({ redisUrl: redis.url, dataDir: baton.dataDir, workspacesDir: baton.workspacesDir, adminToken: baton.adminToken });

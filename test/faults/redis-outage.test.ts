@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
+import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { rawRequest, sleep } from '../helpers/raw.js';
 import { kill, startRedis, type TestRedis } from '../helpers/redis.js';
 
@@ -15,11 +15,7 @@ beforeAll(async () => {
   redis = await startRedis();
   baton = await startBaton({ redisUrl: redis.url });
 });
-afterAll(async () => {
-  await baton?.stop();
-  await redis?.stop();
-  if (baton) removeDir(baton.dataDir);
-});
+afterAll(() => teardown(baton, redis));
 
 describe('Redis killed, then back', () => {
   it('answers 503 unavailable with Retry-After while Redis is down, does nothing, and recovers without a restart', async () => {
