@@ -1,23 +1,14 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { DeliveryStatus, EventType, Subscription } from '../../client/index.js';
+import { EVENT_TYPE_NAMES } from '../../api/schemas.js';
 import { clientCommand, collect, group, run, UsageError } from './common.js';
 import { dash, formatTime, line, printJson, table } from './output.js';
 
-const EVENT_TYPES: readonly EventType[] = [
-  'file.created',
-  'file.updated',
-  'file.deleted',
-  'file.moved',
-  'ticket.claimed',
-  'ticket.completed',
-  'ticket.failed',
-  'ticket.expired',
-];
 const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed', 'dead'];
 
 /** `--event`: a known type, repeatable. */
 function eventType(value: string, previous: EventType[] = []): EventType[] {
-  if (!(EVENT_TYPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${EVENT_TYPES.join(', ')}`);
+  if (!(EVENT_TYPE_NAMES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${EVENT_TYPE_NAMES.join(', ')}`);
   return [...previous, value as EventType];
 }
 
@@ -30,7 +21,7 @@ export function registerSubs(program: Command): void {
 
   clientCommand(subs, 'add [url]', 'subscribe URL to events; the signing secret is shown only once')
     .option('--path <glob>', 'a path glob, e.g. /demo/inbox/** (repeatable, at least one)', collect)
-    .option('--event <type>', `only this event type (repeatable; default all): ${EVENT_TYPES.join(', ')}`, eventType)
+    .option('--event <type>', `only this event type (repeatable; default all): ${EVENT_TYPE_NAMES.join(', ')}`, eventType)
     .action(
       run<{ path?: string[]; event?: EventType[] }>(async ({ args, opts, json, client }) => {
         // --url is the Baton server's address on every client command, so `subs add --url HOOK`
