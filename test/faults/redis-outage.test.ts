@@ -22,6 +22,9 @@ describe('Redis killed, then back', () => {
     expect((await put('/demo/inbox/before.txt', 'before')).status).toBe(201);
 
     await kill(redis.proc, 'SIGKILL');
+    // Until Baton's connection sees the close, a request may start and land (its answer then says
+    // it may have happened); once /readyz reports the outage, refusals must come before any change.
+    for (let i = 0; i < 100 && (await rawRequest(baton.url, '/readyz')).status !== 503; i++) await sleep(50);
     // Writes, reads and MCP all refuse the same way; health stays answerable.
     const refused = [
       await put('/demo/inbox/during.txt', 'during'),
