@@ -31,7 +31,9 @@ export type KnownGap =
   /** Bytes replaced outside Baton take the number of the Baton version they replaced. */
   | 'outside-overwrite-numbering'
   /** A file removed outside Baton and written again reuses the removed version's number. */
-  | 'outside-removal-numbering';
+  | 'outside-removal-numbering'
+  /** lastRecord describes bytes dropped outside Baton, which no record holds yet. */
+  | 'last-record-outside';
 
 export interface ContractOptions {
   knownGaps?: readonly KnownGap[];
@@ -494,6 +496,15 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       expect(await driver.lastRecord(at(f))).toMatchObject({ version: 2, actor: 'bob', etag: w.entry.etag, deleted: false });
       await driver.delete(at(f), { actor: 'eve' });
       expect(await driver.lastRecord(at(f))).toMatchObject({ version: 3, actor: 'eve', deleted: true });
+    });
+
+    unless('last-record-outside')('lastRecord does not invent a record for bytes dropped outside Baton', async () => {
+      const d = fresh();
+      await h.dropOutside(`${d}/only-outside.txt`, 'dropped');
+      expect(await driver.lastRecord(at(`${d}/only-outside.txt`))).toBeNull();
+      const w = await put(`${d}/mixed.txt`, 'baton');
+      await h.dropOutside(`${d}/mixed.txt`, 'dropped over it');
+      expect(await driver.lastRecord(at(`${d}/mixed.txt`))).toMatchObject({ version: 1, actor: 'alice', etag: w.entry.etag });
     });
   });
 }
