@@ -179,6 +179,18 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       expect(await text(f)).toBe(`writer ${versions[0]!.actor.slice(1)}`);
     });
 
+    it('lets exactly one of several concurrent compare-and-swap writers from one etag win', async () => {
+      const d = fresh();
+      const f = `${d}/cas.txt`;
+      const base = await put(f, 'base');
+      const results = await Promise.allSettled([0, 1, 2, 3, 4].map((i) => put(f, `updater ${i}`, { ifMatch: base.entry.etag!, actor: `u${i}` })));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'precondition_failed' });
+      const versions = await driver.versions(at(f));
+      expect(versions.map((v) => v.version)).toEqual([2, 1]);
+      expect(await text(f)).toBe(`updater ${versions[0]!.actor.slice(1)}`);
+    });
+
     it('refuses a body over maxBytes with payload_too_large and leaves no trace', async () => {
       const d = fresh();
       const big = 'x'.repeat(100);
@@ -295,6 +307,32 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       expect(landed).toHaveLength(1);
       expect(landed[0]!.version).toBe(1);
       expect(await driver.stat(at(`${d}/hot.txt`))).toBeNull();
+    });
+
+    it('lets exactly one of several files moved concurrently to one destination land, the others stay put', async () => {
+      const d = fresh();
+      for (let i = 0; i < 5; i++) await put(`${d}/src${i}.txt`, `source ${i}`);
+      const results = await Promise.allSettled([0, 1, 2, 3, 4].map((i) => driver.move(at(`${d}/src${i}.txt`), at(`${d}/one.txt`), { actor: 'm', overwrite: false })));
+      const winner = results.findIndex((r) => r.status === 'fulfilled');
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect((r.reason as BatonError).code).toBe('conflict');
+      expect(await text(`${d}/one.txt`)).toBe(`source ${winner}`);
+      for (let i = 0; i < 5; i++) {
+        if (i === winner) expect(await driver.stat(at(`${d}/src${i}.txt`))).toBeNull();
+        else expect(await text(`${d}/src${i}.txt`)).toBe(`source ${i}`);
+      }
+    });
+
+    it('never loses a file to concurrent moves in both directions between two paths', async () => {
+      const d = fresh();
+      await put(`${d}/ping.txt`, 'ping');
+      await put(`${d}/pong.txt`, 'pong');
+      const [a, b] = [at(`${d}/ping.txt`), at(`${d}/pong.txt`)];
+      const results = await Promise.allSettled([0, 1, 2, 3, 4, 5].map((i) => (i % 2 ? driver.move(a, b, { actor: 'm', overwrite: false }) : driver.move(b, a, { actor: 'm', overwrite: false }))));
+      // both exist and overwrite is off, so every move must be refused and nothing change
+      for (const r of results) expect(r.status === 'rejected' && ['conflict', 'not_found'].includes((r.reason as BatonError).code)).toBe(true);
+      expect(await text(`${d}/ping.txt`)).toBe('ping');
+      expect(await text(`${d}/pong.txt`)).toBe('pong');
     });
 
     it('moves a folder with its files and their histories, or refuses with bad_request where folders cannot move', async () => {
