@@ -397,6 +397,13 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       // meta is optional (a driver fills it when it has it at hand), but never wrong
       if (file.meta) expect(file.meta).toMatchObject({ type: 'file', size: 7, etag: st!.etag });
 
+      // after bytes change behind Baton's back, a listing describes the new bytes, not remembered ones
+      await h.dropOutside(`${d}/a/x.txt`, 'replaced outside');
+      const changed = (await walked(d, { meta: true })).find((e) => e.path.full === at(`${d}/a/x.txt`).full)!;
+      const now = await driver.stat(at(`${d}/a/x.txt`));
+      expect(now).toMatchObject({ size: 16 });
+      if (changed.meta) expect(changed.meta).toMatchObject({ size: 16, etag: now!.etag });
+
       await failure(walked(`${d}/b.txt`), 'bad_request');
       await failure(walked(`${d}/nowhere`), 'not_found');
     });
