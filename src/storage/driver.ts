@@ -88,6 +88,13 @@ export interface ObserveContext {
   log: Logger;
 }
 
+/** A path as an observer of outside changes finds it: its file (or none), who made it, and a deletion's version. */
+export interface ObservedState {
+  entry: EntryMeta | null;
+  actor: string;
+  deletedVersion: number | null;
+}
+
 /** Reports changes made outside Baton while it runs. */
 export interface OutsideWatcher {
   start(): Promise<void>;
@@ -104,6 +111,8 @@ export interface StorageDriver {
   /** The registry name of the driver (`local`, `s3`), for logs. */
   readonly name: string;
   readonly capabilities: BackendCapabilities;
+  /** The actor named for changes made behind Baton's back (`fs`, `s3`). */
+  readonly outsideActor: string;
   init(folders: readonly string[]): Promise<void>;
   /** Throws `unavailable` when the backing store cannot be reached. */
   check(): Promise<void>;
@@ -127,8 +136,11 @@ export interface StorageDriver {
    * the next version gets the next number.
    */
   noteOutsideChange(path: BatonPath): Promise<void>;
-  /** The entry at a path and the Baton writer its bytes name, if the backend stamps them. */
-  inspect(path: BatonPath): Promise<{ entry: EntryMeta | null; writer: string | null }>;
+  /**
+   * Holding the path's lock: what an observer should report about a path it saw change, or
+   * null when a folder is there (a walk reports what is in it).
+   */
+  observedState(path: BatonPath): Promise<ObservedState | null>;
   /** Start reporting changes made outside Baton (one observer per workspace across replicas). */
   observe(ctx: ObserveContext): OutsideWatcher;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import type { Recorder } from '../core/recorder.js';
 import type { BatonPath } from '../core/paths.js';
 import { newEvent, type BatonEvent } from '../events/event.js';
-import type { EntryMeta } from '../storage/driver.js';
+import type { EntryMeta, ObserveContext, StorageDriver } from './driver.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
 
 /**
@@ -9,7 +9,7 @@ import type { WorkspaceDefinition } from '../workspaces/definition.js';
  * describe it: a file whose etag differs from the index is created or updated, a path the index
  * knows but storage no longer has is deleted. Callers hold the path's lock and decide the actor.
  */
-export function emitObserved(
+function emitObserved(
   recorder: Recorder,
   def: WorkspaceDefinition,
   p: BatonPath,
@@ -24,4 +24,21 @@ export function emitObserved(
   if (indexed === null) return Promise.resolve(null);
   const gone = { path: p.full, mimeType: null, size: 0, etag: null, version: observed.deletedVersion };
   return recorder.emit(newEvent('file.deleted', def, gone, actor), { index: 'del', onlyIfChanged: true });
+}
+
+/**
+ * Judge a path an observer saw change, holding the path's lock (the lock Baton's own writes
+ * hold until their event is recorded), and report it if its last event does not already
+ * describe it. So a Baton write is never re-reported, and a change seen twice (a notification
+ * and a rescan, or two replicas in turn) is reported once. The version log then records the
+ * change, so the next version gets the next number and foreign bytes stay restorable.
+ */
+export function reportOutsideChange(driver: StorageDriver, ctx: ObserveContext, p: BatonPath): Promise<BatonEvent | null> {
+  return driver.withPathLock([p], async () => {
+    const [state, indexed] = await Promise.all([driver.observedState(p), ctx.events.indexed(ctx.def.name, p.full)]);
+    if (!state) return null;
+    const event = await emitObserved(ctx.recorder, ctx.def, p, indexed, state);
+    if (event) await driver.noteOutsideChange(p);
+    return event;
+  });
 }

@@ -7,6 +7,7 @@ import type {
   CommitHook,
   EntryMeta,
   MoveResult,
+  ObservedState,
   ObserveContext,
   OutsideWatcher,
   StorageDriver,
@@ -60,6 +61,10 @@ export class VersionedStore implements StorageDriver {
 
   get capabilities() {
     return this.backend.capabilities;
+  }
+
+  get outsideActor(): string {
+    return this.backend.outsideActor;
   }
 
   async init(folders: readonly string[]): Promise<void> {
@@ -213,10 +218,24 @@ export class VersionedStore implements StorageDriver {
     return rec ? withoutMovedTo(rec) : null;
   }
 
-  async inspect(p: BatonPath): Promise<{ entry: EntryMeta | null; writer: string | null }> {
-    const h = await this.backend.headFile(p);
-    if (!h) return { entry: null, writer: null };
-    return { entry: await this.describeFile(p, h), writer: h.stamp?.actor ?? null };
+  async observedState(p: BatonPath): Promise<ObservedState | null> {
+    const [h, rec] = await Promise.all([this.backend.headFile(p), this.backend.log(p).latest()]);
+    const outside = this.backend.outsideActor;
+    if (h) {
+      const entry = await this.describeFile(p, h);
+      // Bytes whose stamp or log record names a Baton writer were written by Baton: a write cut
+      // short by a crash before its event is reported with its agent, not as foreign.
+      const logged = rec && !rec.deleted && rec.etag === h.etag && rec.actor !== outside ? rec.actor : null;
+      return { entry, actor: h.stamp?.actor ?? logged ?? outside, deletedVersion: null };
+    }
+    // A folder now where a file was is left to the walk: only a vanished path is a deletion.
+    if (await this.backend.head(p)) return null;
+    return {
+      entry: null,
+      actor: rec?.deleted && rec.actor !== outside ? rec.actor : outside,
+      // A tombstone Baton wrote has the deletion's version; a foreign removal takes the next one.
+      deletedVersion: rec?.deleted ? rec.version : rec ? rec.version + 1 : null,
+    };
   }
 
   async noteOutsideChange(p: BatonPath): Promise<void> {

@@ -7,7 +7,7 @@ import type { BatonEvent } from '../../events/event.js';
 import type { EventLog } from '../../events/event-log.js';
 import type { WorkspaceDefinition } from '../../workspaces/definition.js';
 import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
-import { emitObserved } from '../observed-change.js';
+import { reportOutsideChange } from '../observed-change.js';
 import { etagOf } from './etag.js';
 import { FolderWatches } from './folder-watches.js';
 
@@ -52,7 +52,7 @@ export class DiskWatcher implements OutsideWatcher {
   private readonly log: Logger;
 
   constructor(
-    ctx: ObserveContext,
+    private readonly ctx: ObserveContext,
     private readonly driver: StorageDriver,
     private readonly rootDir: string,
   ) {
@@ -202,18 +202,7 @@ export class DiskWatcher implements OutsideWatcher {
       if (quick?.type === 'directory') return;
       const known = await this.events.indexed(this.def.name, p.full);
       if (quick ? known === quick.etag : known === null) return;
-      await this.driver.withPathLock([p], async () => {
-        const st = await this.driver.stat(p).catch(() => null);
-        const indexed = await this.events.indexed(this.def.name, p.full);
-        const rec = await this.driver.lastRecord(p);
-        const entry = st?.type === 'file' ? st : null;
-        const actor = entry
-          ? rec && !rec.deleted && rec.etag === entry.etag && rec.actor !== 'fs' ? rec.actor : 'fs'
-          : rec?.deleted && rec.actor !== 'fs' ? rec.actor : 'fs';
-        // A folder now where a file was is left to the walk: only a vanished path is a deletion.
-        if (!entry && st) return;
-        await emitObserved(this.recorder, this.def, p, indexed, { entry, actor, deletedVersion: rec?.deleted ? rec.version : null });
-      });
+      await reportOutsideChange(this.driver, this.ctx, p);
     } catch (err) {
       this.log.warn({ path: p.full, err: String(err) }, 'could not check a changed path');
     }

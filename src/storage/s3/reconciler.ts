@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import { parsePath, type BatonPath } from '../../core/paths.js';
-import type { Recorder } from '../../core/recorder.js';
 import type { EventLog } from '../../events/event-log.js';
 import type { WorkspaceDefinition } from '../../workspaces/definition.js';
 import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
-import { emitObserved } from '../observed-change.js';
+import { reportOutsideChange } from '../observed-change.js';
 import type { S3Layout } from './keys.js';
 import { isMinio, listenMinio } from './minio-events.js';
 
@@ -47,16 +46,15 @@ export class S3Reconciler implements OutsideWatcher {
   private lastError: string | null = null;
   private readonly def: WorkspaceDefinition;
   private readonly events: EventLog;
-  private readonly recorder: Recorder;
   private readonly log: Logger;
 
   constructor(
-    ctx: ObserveContext,
+    private readonly ctx: ObserveContext,
     private readonly driver: StorageDriver,
     private readonly bucket: BucketView,
     private readonly intervalMs: number,
   ) {
-    ({ def: this.def, events: this.events, recorder: this.recorder, log: this.log } = ctx);
+    ({ def: this.def, events: this.events, log: this.log } = ctx);
   }
 
   async start(): Promise<void> {
@@ -163,17 +161,7 @@ export class S3Reconciler implements OutsideWatcher {
   /** Report the path's current state if its last event does not already describe it. */
   private async check(p: BatonPath): Promise<void> {
     try {
-      await this.driver.withPathLock([p], async () => {
-        const { entry, writer } = await this.driver.inspect(p);
-        const indexed = await this.events.indexed(this.def.name, p.full);
-        // A deletion's actor and version come from the version log; only look it up then.
-        const rec = entry || indexed === null ? null : await this.driver.lastRecord(p);
-        const actor = entry ? (writer ?? 's3') : rec?.deleted && rec.actor !== 's3' ? rec.actor : 's3';
-        const deletedVersion = rec?.deleted ? rec.version : rec ? rec.version + 1 : null;
-        const event = await emitObserved(this.recorder, this.def, p, indexed, { entry, actor, deletedVersion });
-        // Changes made without Baton get a version record, so their bytes stay restorable.
-        if (event && (entry ? !writer : !rec?.deleted)) await this.driver.noteOutsideChange(p);
-      });
+      await reportOutsideChange(this.driver, this.ctx, p);
     } catch (err) {
       this.log.warn({ path: p.full, err: String(err) }, 'could not check a changed object');
     }
