@@ -18,6 +18,9 @@ export interface RunningBaton {
   close(): Promise<void>;
 }
 
+/** How long in-flight requests may run on after a shutdown begins. */
+const SHUTDOWN_GRACE_MS = 3_000;
+
 const BAD_REQUEST_BODY = JSON.stringify({ error: { code: 'bad_request', message: 'malformed HTTP request' } });
 
 /**
@@ -86,14 +89,19 @@ export async function startBaton(settings: Settings, opts: { onAdminToken?: (tok
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      // Stop accepting, let in-flight requests finish, then release what they were using.
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 10_000).unref();
-      });
+      // Stop accepting. Long-polls and event streams would hold their connections for up to
+      // 25 s: end them now. Other requests get a short grace, then their connections are cut.
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      core.events.close();
+      const reapIdle = setInterval(() => server.closeIdleConnections(), 100);
+      const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      server.closeIdleConnections();
+      await drained;
+      clearInterval(reapIdle);
+      clearTimeout(cut);
       await closeCore(core);
-      await redis.quit().catch(() => redis.disconnect());
+      await Promise.race([redis.quit(), new Promise((_, reject) => setTimeout(reject, 1000).unref())]).catch(() => redis.disconnect());
+      // Last: everything above may still write to it.
       await privateRedis?.stop();
       log.info('baton stopped');
       log.flush();
