@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
@@ -21,7 +22,24 @@ export interface RunningBaton {
 /** How long in-flight requests may run on after a shutdown begins. */
 const SHUTDOWN_GRACE_MS = 3_000;
 
-const BAD_REQUEST_BODY = JSON.stringify({ error: { code: 'bad_request', message: 'malformed HTTP request' } });
+/** What to fix, for the errors of Node's HTTP parser (llhttp) a client can cause. */
+function parserMessage(code: string | undefined): string {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 'the request headers are too large (16 KiB at most): send fewer or shorter headers';
+    case 'HPE_INVALID_HEADER_TOKEN':
+      return 'a header name or value holds a forbidden byte (NUL, a lone CR or LF, another control character): remove it';
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_STRICT':
+      return 'the chunked body is malformed: send valid chunked encoding or a Content-Length';
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return 'Content-Length and Transfer-Encoding disagree or are invalid: send exactly one of them';
+    default:
+      return `malformed HTTP request${code ? ` (${code})` : ''}: check the request line and headers`;
+  }
+}
 
 /**
  * The HTTP adapter refuses a raw backslash in the path before the app sees the request, with an
@@ -74,10 +92,15 @@ export async function startBaton(settings: Settings, opts: { onAdminToken?: (tok
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
   });
-  // Requests Node's parser refuses (a raw backslash, bad headers) still get a JSON error.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) {
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${BAD_REQUEST_BODY.length}\r\nConnection: close\r\n\r\n${BAD_REQUEST_BODY}`);
+  // Requests Node's parser refuses (a raw backslash, bad header bytes, broken chunking) still get
+  // a JSON error when nothing has been answered on the connection yet. Otherwise an answer is
+  // already (partly) on the wire and a 400 would corrupt it: the connection is cut instead.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number; _httpMessage?: unknown }) => {
+    if (err.code !== 'ECONNRESET' && socket.writable && !socket.bytesWritten && !socket._httpMessage) {
+      const body = JSON.stringify(new BatonError('bad_request', parserMessage(err.code)).toJSON());
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nBaton-Error-Code: bad_request\r\nConnection: close\r\n\r\n${body}`);
+      // A client that keeps its side open does not keep the socket.
+      setTimeout(() => socket.destroy(), 1_000).unref();
     } else {
       socket.destroy();
     }
