@@ -93,12 +93,19 @@ export async function startBaton(settings: Settings, opts: { onAdminToken?: (tok
     server.listen(settings.port, settings.host, () => resolve());
   });
   // Requests Node's parser refuses (a raw backslash, bad header bytes, broken chunking) still get
-  // a JSON error when nothing has been answered on the connection yet. Otherwise an answer is
-  // already (partly) on the wire and a 400 would corrupt it: the connection is cut instead.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number; _httpMessage?: unknown }) => {
-    if (err.code !== 'ECONNRESET' && socket.writable && !socket.bytesWritten && !socket._httpMessage) {
+  // a JSON error, also on a keep-alive connection that has served earlier requests. When an
+  // answer is under way on the connection a 400 would corrupt it: the connection is cut instead.
+  // The parser reports again for every later chunk of the same bad request: answered once, the
+  // rest of what the client sends is read and dropped, so that closing does not reset the
+  // connection before the client has read the 400.
+  const answered = new WeakSet<Duplex>();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: unknown }) => {
+    if (answered.has(socket)) return;
+    if (err.code !== 'ECONNRESET' && socket.writable && !socket._httpMessage) {
+      answered.add(socket);
       const body = JSON.stringify(new BatonError('bad_request', parserMessage(err.code)).toJSON());
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nBaton-Error-Code: bad_request\r\nConnection: close\r\n\r\n${body}`);
+      socket.resume();
       // A client that keeps its side open does not keep the socket.
       setTimeout(() => socket.destroy(), 1_000).unref();
     } else {

@@ -36,14 +36,14 @@ function sendRaw(bytes: Buffer, expected: number, timeoutMs = 3_000): Promise<Ou
       done = true;
       clearTimeout(timer);
       sock.destroy();
-      resolve({ statuses: [...text.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1])), closed, text });
+      resolve({ statuses: [...text.matchAll(STATUS_LINE)].map((m) => Number(m[1])), closed, text });
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
     sock.on('connect', () => sock.write(bytes));
     sock.on('data', (d: Buffer) => {
       text += d.toString('latin1');
       // Every answer expected is in (a keep-alive connection would otherwise stay open).
-      const n = [...text.matchAll(/^HTTP\/1\.1 \d{3}/gm)].length;
+      const n = [...text.matchAll(STATUS_LINE)].length;
       if (n >= expected && /\r\n\r\n/.test(text) && complete(text)) finish(false);
     });
     sock.on('error', () => finish(true));
@@ -60,6 +60,9 @@ function complete(text: string): boolean {
   const m = /content-length: (\d+)/i.exec(head.slice(0, end));
   return !m || Buffer.byteLength(head.slice(end + 4), 'latin1') >= Number(m[1]);
 }
+
+/** A status line: answers follow each other on a connection with no newline between them. */
+const STATUS_LINE = /HTTP\/1\.1 (\d{3}) /g;
 
 const port = () => new URL(baton.url).port;
 const req = (lines: string[], body = '') => Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}`, 'latin1');
@@ -149,6 +152,27 @@ describe('hostile header bytes never stall the server', () => {
     }
     console.log(`bad headers: ${cases.length * 10} requests, ${refused4xx} refused 4xx, ${closed} closed, ${fiveXX} 5xx, ${hung} hung or accepted, /healthz failures ${unhealthy}`);
     expect(problems).toEqual([]);
+  });
+
+  it('on a keep-alive connection that has served a request, a bad header still gets a JSON 400', async () => {
+    const u = new URL(baton.url);
+    const sock = connect({ host: u.hostname, port: Number(u.port) });
+    let text = '';
+    sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    const closed = new Promise<void>((r) => sock.on('close', () => r()));
+    sock.on('error', () => {});
+    await new Promise<void>((r) => sock.on('connect', () => r()));
+    sock.write(get('/healthz'));
+    for (let i = 0; i < 100 && !complete(text); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(text).toMatch(/^HTTP\/1\.1 200/);
+    // Once the server is done with that answer too (a bad request arriving while an answer is
+    // still going out on the connection gets the connection cut instead).
+    await new Promise((r) => setTimeout(r, 300));
+    sock.write(get('/v1/list/demo', auth(), `X-Note: ${'n'.repeat(20_000)}`));
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 3_000))]);
+    sock.destroy();
+    expect([...text.matchAll(STATUS_LINE)].map((m) => Number(m[1]))).toEqual([200, 400]);
+    expect(text).toContain('"code":"bad_request"');
   });
 
   it('a refused header is answered as JSON with a machine-readable code', async () => {
