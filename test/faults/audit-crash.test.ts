@@ -70,6 +70,18 @@ describe('a crash never reads as tampering', () => {
     expect(verify.json, JSON.stringify(verify.json)).toMatchObject({ ok: true, unwritten: expect.arrayContaining([last - 2, last - 1, last]) });
   });
 
+  it('audit numbers are reserved by script SHA: EVAL calls do not grow with the requests', async () => {
+    const r = new Redis(redis.url);
+    const evals = async () => Number(/cmdstat_eval:calls=(\d+)/.exec(await r.info('commandstats'))?.[1] ?? 0);
+    const api = client(baton.url, baton.adminToken);
+    expect((await api.put('/demo/inbox/sha-warm.txt', 'warm')).status).toBe(201); // every script loaded
+    const before = await evals();
+    for (let i = 0; i < 20; i++) expect((await api.put(`/demo/inbox/sha-${i}.txt`, 'x')).status).toBe(201);
+    const after = await evals();
+    r.disconnect();
+    expect(after - before).toBe(0);
+  });
+
   it('a gap no process reserved is still named as a removal', async () => {
     const r = new Redis(redis.url);
     const last = await r.incrby('baton:audit:seq', 1); // taken, but recorded for no segment
