@@ -21,6 +21,8 @@ export interface RunningBaton {
 
 /** How long in-flight requests may run on after a shutdown begins. */
 const SHUTDOWN_GRACE_MS = 3_000;
+/** How long stopping the background work may take before Baton stops without it. */
+const CORE_STOP_MS = 3_000;
 
 /** What to fix, for the errors of Node's HTTP parser (llhttp) a client can cause. */
 function parserMessage(code: string | undefined): string {
@@ -129,7 +131,10 @@ export async function startBaton(settings: Settings, opts: { onAdminToken?: (tok
       await drained;
       clearInterval(reapIdle);
       clearTimeout(cut);
-      await closeCore(core);
+      // Stopping the workers and loops talks to Redis; with Redis gone each call would wait out
+      // its retries. Bounded: what they hold is already durable or retried by another replica.
+      const stopped = await Promise.race([closeCore(core).then(() => true), new Promise<false>((r) => setTimeout(() => r(false), CORE_STOP_MS).unref())]);
+      if (!stopped) log.warn({ ms: CORE_STOP_MS }, 'background work did not stop in time (is Redis down?); stopping anyway');
       await Promise.race([redis.quit(), new Promise((_, reject) => setTimeout(reject, 1000).unref())]).catch(() => redis.disconnect());
       // Last: everything above may still write to it.
       await privateRedis?.stop();

@@ -143,6 +143,19 @@ describe('Ctrl-C with clients connected', () => {
     upload.destroy();
   });
 
+  it('with its Redis already gone (what a Ctrl-C to both used to do), SIGINT still ends Baton within the hard limit', async () => {
+    const s = await serve();
+    const stream = await openStream(s);
+    process.kill(s.redisPid, 'SIGKILL');
+    await poll(async () => (await rawRequest(s.url, '/readyz')).status === 503, 5_000, 50);
+    const sent = Date.now();
+    process.kill(-s.proc.pid!, 'SIGINT');
+    const exit = await Promise.race([s.exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    expect(exit, `no exit within 10 s:\n${s.stderr()}`).not.toBeNull();
+    expect(await stream.ended).not.toBe('error');
+    console.log(`shutdown with Redis dead: exited ${exit!.at - sent} ms after SIGINT, code ${exit!.code}`);
+  });
+
   it('SIGKILL of Baton alone still stops its private Redis', async () => {
     const s = await serve();
     process.kill(s.proc.pid!, 'SIGKILL');
