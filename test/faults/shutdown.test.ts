@@ -136,7 +136,7 @@ describe('Ctrl-C with clients connected', () => {
     const exit = await Promise.race([s.exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
     expect(exit, s.stderr()).not.toBeNull();
     expect(exit!.code).toBe(130);
-    expect(exit!.at - second).toBeLessThan(1_500);
+    expect(exit!.at - second).toBeLessThan(2_500); // and before the 3 s grace the first one waits out
     // Its watchdog stops the private Redis once Baton is gone.
     expect(await poll(async () => !alive(s.redisPid), 5_000, 50)).toBe(true);
     console.log(`shutdown second SIGINT: exited ${exit!.at - second} ms after it, code ${exit!.code}, private Redis gone`);
