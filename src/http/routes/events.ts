@@ -37,7 +37,8 @@ export function eventRoutes(core: Core) {
       });
       // The first frame carries the starting cursor, so a client that sees no event yet can still resume.
       await stream.writeSSE({ event: 'ready', data: '{}', id: encodeEventCursor(cursor) });
-      while (open) {
+      // A stream ends when Baton shuts down; the client resumes from the last id elsewhere.
+      while (open && !core.events.closed) {
         // `work` also moves past events this key may not see; each frame's id covers only
         // what was sent before it, so a resume never skips a visible event.
         const work = { ...cursor };
