@@ -15,6 +15,7 @@ const ref = (schema: z.ZodType): Json => {
 };
 const json = (description: string, schema: z.ZodType): Json => ({ description, content: { 'application/json': { schema: ref(schema) } } });
 const body = (schema: z.ZodType): Json => ({ required: true, content: { 'application/json': { schema: ref(schema) } } });
+const optionalBody = (schema: z.ZodType): Json => ({ required: false, content: { 'application/json': { schema: ref(schema) } } });
 const errors = (...statuses: number[]): Json =>
   Object.fromEntries([...statuses.map((s) => [String(s), { $ref: '#/components/responses/Error' }]), ['default', { $ref: '#/components/responses/Error' }]]);
 
@@ -177,6 +178,20 @@ const paths: Record<string, Json> = {
   '/v1/subscriptions/{id}/replay': {
     parameters: [id],
     post: op('replayDeliveries', 'webhooks', 'Deliver again (dead letters included)', { requestBody: body(S.ReplayBody), responses: { '200': json('replayed', S.ReplayResult), ...errors(400, 404) } }),
+  },
+  '/v1/subscriptions/{id}/pause': {
+    parameters: [id],
+    post: op('pauseSubscription', 'webhooks', 'Hold deliveries: events keep arriving into the backlog, nothing is sent', {
+      requestBody: optionalBody(S.NoBody),
+      responses: { '200': json('paused', S.Subscription), ...errors(404) },
+    }),
+  },
+  '/v1/subscriptions/{id}/resume': {
+    parameters: [id],
+    post: op('resumeSubscription', 'webhooks', 'Deliver the held backlog, oldest first, then go on live', {
+      requestBody: optionalBody(S.NoBody),
+      responses: { '200': json('resumed', S.ResumedSubscription), ...errors(404) },
+    }),
   },
   '/v1/tickets/claim': {
     post: op('claimTicket', 'tickets', 'Claim the oldest pending ticket of a queue', {

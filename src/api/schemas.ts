@@ -222,10 +222,18 @@ export const Subscription = z
     enabled: z.boolean(),
     disabledReason: z.string().nullable(),
     createdAt: time,
+    paused: z.boolean().meta({ description: 'paused: events are held in its backlog and delivered, in order, on resume' }),
+    pausedAt: time.nullable(),
+    backlog: z.int().nonnegative().optional().meta({ description: 'events held while paused (on GET, pause and resume)' }),
   })
   .meta({ id: 'Subscription' });
 export const CreatedSubscription = Subscription.extend({ secret: z.string().meta({ description: 'whsec_…, shown once' }) }).meta({ id: 'CreatedSubscription' });
 export const SubscriptionList = z.object({ subscriptions: z.array(Subscription) }).meta({ id: 'SubscriptionList' });
+/** The body of an action that takes no fields (pause, resume): may be omitted. */
+export const NoBody = z.object({}).meta({ id: 'NoBody', description: 'no fields; the body may be omitted' });
+export const ResumedSubscription = Subscription.extend({
+  released: z.int().nonnegative().meta({ description: 'held events handed back to delivery, oldest first' }),
+}).meta({ id: 'ResumedSubscription' });
 export const RemovedSubscription = z.object({ id: z.string(), deleted: z.literal(true) }).meta({ id: 'RemovedSubscription' });
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'dead'] as const;
 export const Delivery = z
@@ -312,6 +320,7 @@ export type NewSubscription = z.infer<typeof NewSubscriptionBody>;
 export type Subscription = z.infer<typeof Subscription>;
 export type CreatedSubscription = z.infer<typeof CreatedSubscription>;
 export type SubscriptionList = z.infer<typeof SubscriptionList>;
+export type ResumedSubscription = z.infer<typeof ResumedSubscription>;
 export type RemovedSubscription = z.infer<typeof RemovedSubscription>;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export type Delivery = z.infer<typeof Delivery>;

@@ -34,6 +34,7 @@ export type {
   CreatedSubscription,
   SubscriptionList,
   RemovedSubscription,
+  ResumedSubscription,
   DeliveryStatus,
   Delivery,
   DeliveryList,

@@ -342,6 +342,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hold deliveries: events keep arriving into the backlog, nothing is sent */
+        post: operations["pauseSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver the held backlog, oldest first, then go on live */
+        post: operations["resumeSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets/claim": {
         parameters: {
             query?: never;
@@ -672,6 +710,11 @@ export interface components {
              * @example 2026-12-04T03:00:00.000Z
              */
             createdAt: string;
+            /** @description paused: events are held in its backlog and delivered, in order, on resume */
+            paused: boolean;
+            pausedAt: string | null;
+            /** @description events held while paused (on GET, pause and resume) */
+            backlog?: number;
             /** @description whsec_…, shown once */
             secret: string;
         };
@@ -879,6 +922,8 @@ export interface components {
         NewWorkspace: {
             [key: string]: unknown;
         };
+        /** @description no fields; the body may be omitted */
+        NoBody: Record<string, never>;
         RateLimits: {
             requestsPerSecond?: number;
             burst?: number;
@@ -938,6 +983,26 @@ export interface components {
             mimeType: string;
             restoredFrom: number;
         };
+        ResumedSubscription: {
+            id: string;
+            url: string;
+            paths: string[];
+            events: ("file.created" | "file.updated" | "file.deleted" | "file.moved" | "ticket.claimed" | "ticket.completed" | "ticket.failed" | "ticket.expired")[] | null;
+            enabled: boolean;
+            disabledReason: string | null;
+            /**
+             * @description ISO 8601 time
+             * @example 2026-12-04T03:00:00.000Z
+             */
+            createdAt: string;
+            /** @description paused: events are held in its backlog and delivered, in order, on resume */
+            paused: boolean;
+            pausedAt: string | null;
+            /** @description events held while paused (on GET, pause and resume) */
+            backlog?: number;
+            /** @description held events handed back to delivery, oldest first */
+            released: number;
+        };
         SearchPage: {
             results: components["schemas"]["SearchResult"][];
             /** @description where the next page starts; null at the end */
@@ -970,6 +1035,11 @@ export interface components {
              * @example 2026-12-04T03:00:00.000Z
              */
             createdAt: string;
+            /** @description paused: events are held in its backlog and delivered, in order, on resume */
+            paused: boolean;
+            pausedAt: string | null;
+            /** @description events held while paused (on GET, pause and resume) */
+            backlog?: number;
         };
         SubscriptionList: {
             subscriptions: components["schemas"]["Subscription"][];
@@ -1819,6 +1889,62 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    pauseSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NoBody"];
+            };
+        };
+        responses: {
+            /** @description paused */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    resumeSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NoBody"];
+            };
+        };
+        responses: {
+            /** @description resumed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResumedSubscription"];
+                };
+            };
             404: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
