@@ -193,6 +193,21 @@ const paths: Record<string, Json> = {
       responses: { '200': json('resumed', S.ResumedSubscription), ...errors(404) },
     }),
   },
+  '/v1/gates': {
+    get: op('listGates', 'gates', 'Each human gate with a waiting list, and the items waiting that this key may read', { responses: { '200': json('gates', S.GateList), ...errors(403) } }),
+  },
+  '/v1/gates/approve': {
+    post: op('approveGateItem', 'gates', 'A human key approves a waiting item: it moves into the gate', {
+      requestBody: body(S.GateDecisionBody),
+      responses: { '200': json('approved', S.GateDecision), ...errors(400, 403, 404, 409) },
+    }),
+  },
+  '/v1/gates/reject': {
+    post: op('rejectGateItem', 'gates', 'A human key rejects a waiting item with a note: it moves to <from>/rejected/', {
+      requestBody: body(S.GateDecisionBody),
+      responses: { '200': json('rejected', S.GateDecision), ...errors(400, 403, 404) },
+    }),
+  },
   '/v1/tickets/claim': {
     post: op('claimTicket', 'tickets', 'Claim the oldest pending ticket of a queue', {
       requestBody: body(S.ClaimBody),
@@ -269,6 +284,7 @@ export function buildOpenApiDocument(version: string): Json {
       { name: 'events', description: 'The event log' },
       { name: 'webhooks', description: 'Webhook subscriptions and deliveries' },
       { name: 'tickets', description: 'Work queues with leases and fencing tokens' },
+      { name: 'gates', description: 'Human gates: what waits for approval, approve, reject with a note' },
       { name: 'admin', description: 'Keys and workspaces' },
       { name: 'audit', description: 'The hash-chained audit log' },
       { name: 'mcp', description: 'Model Context Protocol' },

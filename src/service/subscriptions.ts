@@ -76,7 +76,8 @@ export class SubscriptionService {
   async list(ctx: OperationContext) {
     const p = this.principal(ctx, 'subscription.list');
     const all = await this.store.all();
-    return all.filter((s) => p.kind === 'admin' || s.owner === ownerOf(p)).map(publicView);
+    const mine = all.filter((s) => p.kind === 'admin' || s.owner === ownerOf(p));
+    return Promise.all(mine.map(async (s) => ({ ...publicView(s), backlog: s.paused ? await this.store.backlogSize(s.id) : 0 })));
   }
 
   async get(ctx: OperationContext, id: string) {
