@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('pausing a webhook subscription', () => {
-  it('holds every event while paused, sends nothing, and delivers each once, oldest first, on resume', async () => {
+  it('holds every event while paused in write order, sends nothing, and delivers each once on resume', async () => {
     const sub = await admin.post('/v1/subscriptions', { url: receiver.url(), paths: ['/demo/outbox/**'] });
     expect(sub.status, sub.text).toBe(201);
     receiver.secret = sub.json.secret;
@@ -78,11 +78,38 @@ describe('pausing a webhook subscription', () => {
     expect(audit2).toContainEqual(expect.objectContaining({ path: `sub:${id}` }));
   });
 
+  it('a delivery waiting for its retry when the pause comes is held too, and sent once on resume', async () => {
+    const rcv = await Receiver.start();
+    try {
+      // The first attempt fails and asks for a retry in 1 s; the pause lands before that retry.
+      rcv.responder = ({ nth }) => (nth === 1 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 });
+      const sub = await admin.post('/v1/subscriptions', { url: rcv.url(), paths: ['/demo/inbox/retry-*'] });
+      rcv.secret = sub.json.secret;
+      const id = sub.json.id as string;
+      await admin.put('/demo/inbox/retry-1.txt', 'r');
+      await rcv.waitFor((r) => r.requests.length === 1, 10_000, 'the failed first attempt');
+      expect((await admin.post(`/v1/subscriptions/${id}/pause`, {})).status).toBe(200);
+      await eventually(async () => ((await api(`/v1/subscriptions/${id}`)).json.backlog === 1 ? true : null), 10_000, 'the retry held');
+      expect(rcv.requests).toHaveLength(1);
+      const resumed = await admin.post(`/v1/subscriptions/${id}/resume`, {});
+      expect(resumed.json).toMatchObject({ released: 1, paused: false });
+      await rcv.waitFor((r) => r.requests.length === 2, 10_000, 'the held retry');
+      expect(rcv.requests.map((r) => r.status)).toEqual([503, 200]);
+      expect(rcv.requests[0]!.id).toBe(rcv.requests[1]!.id);
+    } finally {
+      await rcv.close();
+    }
+  });
+
   it('another key cannot pause a subscription it does not own, and the refusal is audited', async () => {
     const sub = await admin.post('/v1/subscriptions', { url: receiver.url('/other'), paths: ['/demo/events/**'] });
     const other = await createKey(baton.url, baton.adminToken, { agent: 'stranger', grants: ['subscribe:/demo/**'] });
     const res = await client(baton.url, other.key).post(`/v1/subscriptions/${sub.json.id}/pause`, {});
     expect(res.status).toBe(404);
+    await eventually(async () => {
+      const { entries } = (await api('/v1/audit?action=subscription.pause&actor=agent:stranger')).json as { entries: Array<{ outcome: string; code: string }> };
+      return entries.some((e) => e.outcome === 'denied' && e.code === 'not_found');
+    }, 5_000, 'the refused pause in the audit log');
     expect((await api(`/v1/subscriptions/${sub.json.id}`)).json.paused).toBe(false);
     const cliRes = await cli(['subs', 'pause', 'sub_nope'], { url: baton.url, key: baton.adminToken });
     expect(cliRes.code).not.toBe(0);
