@@ -8,7 +8,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import type { Attempt, AttemptLog } from '../webhooks/attempts.js';
 import { NewSubscriptionBody, ReplayBody } from '../api/schemas.js';
-import type { Dispatcher } from '../webhooks/dispatcher.js';
+import { deliveryJobId, type Dispatcher } from '../webhooks/dispatcher.js';
 import { publicView, subscriptionMatches, type Subscription, type SubscriptionStore } from '../webhooks/subscriptions.js';
 import { UrlPolicy } from '../webhooks/url-policy.js';
 import { decodeEventCursor, type EventCursor } from './events.js';
@@ -108,12 +108,17 @@ export class SubscriptionService {
     let sub = await this.owned(p, id);
     let released = 0;
     while (sub.paused) {
+      const pausedAt = sub.pausedAt ?? '';
       // One job id per held event and pause: a resume cut short and run again queues nothing twice.
-      const stamp = `p${Date.parse(sub.pausedAt ?? '0').toString(36)}`;
+      const stamp = `p${Date.parse(pausedAt).toString(36)}`;
       const held = await this.store.backlog(id, RESUME_BATCH);
-      if (held.length > 0) await this.dispatcher.enqueueReplay(sub, held, stamp);
-      released += held.length;
-      const left = await this.store.release(sub, held.map((e) => e.id));
+      if (held.events.length > 0) {
+        await this.dispatcher.queue.addBulk(
+          held.events.map((event) => ({ name: event.event, data: { subId: id, event, releasedFrom: pausedAt }, opts: this.dispatcher.jobOptions(deliveryJobId(id, event.id, stamp)) })),
+        );
+      }
+      released += held.events.length;
+      const left = await this.store.release(sub, held.ids);
       if (left === 0) break;
       if (left === -1) sub = await this.owned(p, id);
     }
@@ -123,7 +128,7 @@ export class SubscriptionService {
   async deliveries(ctx: OperationContext, id: string, status?: string) {
     const p = this.principal(ctx, 'subscription.deliveries', `sub:${id}`);
     await this.owned(p, id);
-    const [done, queued, held] = await Promise.all([this.attempts.list(id), this.dispatcher.queuedFor(id), this.store.backlog(id, HELD_LISTED)]);
+    const [done, queued, { events: held }] = await Promise.all([this.attempts.list(id), this.dispatcher.queuedFor(id), this.store.backlog(id, HELD_LISTED)]);
     // Still queued: listed first, as the attempt each will be; one waiting for a retry says when.
     const pending: Attempt[] = queued.map((q) => ({
       eventId: q.eventId,

@@ -41,12 +41,14 @@ export function publicView(s: Subscription): PublicSubscription {
  * the event in the subscription's backlog (a sorted set by event time, with the events beside
  * it) and the job ends without a POST. A job that was waiting for a retry is held the same way.
  * Resuming reads the backlog oldest first, queues each held event under a job id fixed for that
- * pause (so a resume cut short and run again adds nothing twice), and only then runs RELEASE:
- * it drops what was queued and, once the backlog is empty and the record is still the one read,
- * clears the flag in the same script. An event held after the read stays in the backlog for the
- * next round; after the flag is cleared HOLD lets every job through. Nothing is dropped, the
- * held events go into the queue ahead of anything newer and in the order they were written, and
- * each one is queued once.
+ * pause (so a resume cut short and run again adds nothing twice) and marked with the pause it was
+ * released from, and only then runs RELEASE: it drops what was queued and, once the backlog is
+ * empty and the record is still the one read, clears the flag in the same script. HOLD lets a
+ * job released from the current pause through even before the flag is cleared (else it would be
+ * held again, find itself already in the backlog, and vanish when RELEASE drops it); any other
+ * job that comes while the flag is set stays in the backlog for the next round, and once the flag
+ * is cleared HOLD lets every job through. Nothing is dropped, the held events go into the queue
+ * ahead of anything newer and in the order they were written, and each one is queued once.
  */
 const backlogKey = (id: string) => `baton:sub:${id}:backlog`;
 const heldKey = (id: string) => `baton:sub:${id}:held`;
@@ -56,6 +58,7 @@ local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local ok, sub = pcall(cjson.decode, raw)
 if not ok or sub.paused ~= true then return 0 end
+if ARGV[5] ~= '' and sub.pausedAt == ARGV[5] then return 0 end
 if redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[2]) == 1 then redis.call('HSET', KEYS[3], ARGV[2], ARGV[4]) end
 return 1
 `);
@@ -169,9 +172,12 @@ export class SubscriptionStore {
     return paused;
   }
 
-  /** Called by the worker before each POST: true when the event was held for a paused subscription. */
-  async hold(id: string, event: BatonEvent): Promise<boolean> {
-    const held = await HOLD.run(this.redis, [HASH, backlogKey(id), heldKey(id)], [id, event.id, Date.parse(event.time), JSON.stringify(event)]);
+  /**
+   * Called by the worker before each POST: true when the event was held for a paused subscription.
+   * `releasedFrom` is the job's mark when resume queued it.
+   */
+  async hold(id: string, event: BatonEvent, releasedFrom?: string): Promise<boolean> {
+    const held = await HOLD.run(this.redis, [HASH, backlogKey(id), heldKey(id)], [id, event.id, Date.parse(event.time), JSON.stringify(event), releasedFrom ?? '']);
     return held === 1;
   }
 
@@ -179,12 +185,12 @@ export class SubscriptionStore {
     return this.redis.zcard(backlogKey(id));
   }
 
-  /** The oldest held events, in the order they were written. */
-  async backlog(id: string, limit: number): Promise<BatonEvent[]> {
+  /** The oldest held events, in the order they were written, with the ids `release` takes. */
+  async backlog(id: string, limit: number): Promise<{ ids: string[]; events: BatonEvent[] }> {
     const ids = await this.redis.zrange(backlogKey(id), 0, limit - 1);
-    if (ids.length === 0) return [];
+    if (ids.length === 0) return { ids, events: [] };
     const raw = await this.redis.hmget(heldKey(id), ...ids);
-    return raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as BatonEvent);
+    return { ids, events: raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as BatonEvent) };
   }
 
   /**
