@@ -123,7 +123,7 @@ export class SubscriptionStore {
     this.cache.invalidate('all');
   }
 
-  async create(input: { url: string; paths: string[]; events?: EventType[]; owner: string; id?: string; secret?: string }): Promise<Subscription> {
+  async create(input: { url: string; paths: string[]; events?: EventType[]; owner: string; id?: string; secret?: string; pausedAt?: string | null }): Promise<Subscription> {
     const sub: Subscription = {
       id: input.id ?? `sub_${randomBytes(8).toString('hex')}`,
       url: input.url,
@@ -134,6 +134,7 @@ export class SubscriptionStore {
       disabledReason: null,
       createdAt: new Date().toISOString(),
       owner: input.owner,
+      ...(input.pausedAt ? { paused: true, pausedAt: input.pausedAt } : {}),
     };
     await this.put(sub.id, sub);
     return sub;
@@ -229,7 +230,8 @@ export class SubscriptionStore {
     for (const [id, d] of wanted) {
       const existing = await this.get(id);
       if (existing && (!d.secret || existing.secret === d.secret)) continue;
-      await this.create({ id, url: d.url, paths: d.paths, events: d.events as EventType[] | undefined, owner, secret: d.secret ?? existing?.secret });
+      // A new secret keeps the pause, or the events held in its backlog would never be released.
+      await this.create({ id, url: d.url, paths: d.paths, events: d.events as EventType[] | undefined, owner, secret: d.secret ?? existing?.secret, pausedAt: existing?.paused ? existing.pausedAt : null });
     }
   }
 }
