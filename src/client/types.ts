@@ -35,6 +35,8 @@ export type {
   SubscriptionList,
   RemovedSubscription,
   ResumedSubscription,
+  GateList,
+  GateDecision,
   DeliveryStatus,
   Delivery,
   DeliveryList,

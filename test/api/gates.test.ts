@@ -3,6 +3,7 @@ import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
 import { eventually } from '../helpers/receiver.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { baton as cli } from '../cli/run.js';
 
 let redis: TestRedis;
 let baton: TestBaton;
@@ -73,5 +74,21 @@ describe('human gates over HTTP', () => {
     const { events } = (await admin.call('GET', '/v1/events?after=0&path=/demo/approved/d.md')).json;
     expect(events).toEqual([expect.objectContaining({ event: 'file.moved', actor: 'human:dee', review: { decision: 'approved', gate: '/demo/approved', note: 'fine' } })]);
     expect(await auditOf('gate.approve')).toContainEqual(expect.objectContaining({ actor: 'human:dee', outcome: 'allowed', note: 'fine' }));
+  });
+
+  it('from the CLI: a human lists what waits and rejects with a note; a missing note is a usage error', async () => {
+    await admin.put('/demo/drafts/e.md', 'e');
+    const human = await createKey(baton.url, baton.adminToken, { agent: 'eve', grants: ['read:/demo/**', 'write:/demo/approved/**'], human: true });
+    const as = (args: string[]) => cli(args, { url: baton.url, key: human.key });
+    const listed = await as(['gates', 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/\/demo\/approved\s+\/demo\/drafts\/e\.md/);
+    const noNote = await as(['gates', 'reject', '/demo/drafts/e.md']);
+    expect(noNote.code).toBe(2);
+    expect(noNote.stderr).toContain('--note');
+    const rejected = await as(['gates', 'reject', '/demo/drafts/e.md', '--note', 'too short']);
+    expect(rejected.code, rejected.stderr).toBe(0);
+    expect(rejected.stdout).toContain('rejected /demo/drafts/e.md -> /demo/drafts/rejected/e.md: too short');
+    expect((await admin.get('/demo/drafts/rejected/e.md')).text).toBe('e');
   });
 });
