@@ -44,7 +44,7 @@ export class GateService {
   ) {}
 
   private reviews(): Review[] {
-    return this.workspaces.list().flatMap(({ def }) => def.reviews);
+    return this.workspaces.list().flatMap(({ def }) => def.reviews ?? []);
   }
 
   /** Each gate with a waiting list, and the items in it this key may read. */

@@ -53,8 +53,8 @@ export interface WorkspaceDefinition {
   storage: StorageConfig;
   folders: string[];
   gates: string[];
-  /** Each gate with a waiting list: the folders whose files wait for a decision on it. */
-  reviews: Array<{ gate: string; from: string[] }>;
+  /** Each gate with a waiting list: the folders whose files wait for a decision on it (none when absent). */
+  reviews?: Array<{ gate: string; from: string[] }>;
   subscriptions: z.infer<typeof subscription>[];
   limits?: z.infer<typeof limits>;
   /** The YAML file it came from; null when created through the API. */
