@@ -169,6 +169,13 @@ async function file(path) {
 function gateActions(path) {
   const box = h('div', {});
   const parent = path.replace(/\/[^/]+$/, '');
+  // A rejected item says who rejected it and why: the note rides on the file.moved that put it here.
+  if (/\/rejected$/.test(parent)) {
+    api('GET', '/v1/events?after=0&limit=1000&path=' + encodeURIComponent(path)).then(({ events }) => {
+      const last = events.filter((e) => e.review && e.review.decision === 'rejected' && e.path === path).pop();
+      if (last) box.append(h('div', { class: 'card gate', 'data-testid': 'rejection' }, h('b', {}, 'Rejected at ' + last.review.gate + ' by ' + last.actor + ': '), last.review.note || ''));
+    }).catch(() => {});
+  }
   api('GET', '/v1/gates').then(({ gates }) => {
     for (const g of gates.filter((x) => x.canDecide && x.from.includes(parent))) box.append(decisionCard(path, g.gate, () => {}));
   }).catch(() => {});

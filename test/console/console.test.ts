@@ -166,6 +166,8 @@ describe('web console in a real browser', () => {
     await page.waitForSelector('text="Rejected to /demo/drafts/rejected/risky.md: cite a source for the claim"');
     expect((await admin.get('/demo/drafts/risky.md')).status).toBe(404);
     expect((await admin.get('/demo/drafts/rejected/risky.md')).text).toContain('Risky');
+    await page.goto(baton.url + '/#/file/demo/drafts/rejected/risky.md');
+    await expect.poll(() => page.textContent('[data-testid=rejection]')).toBe('Rejected at /demo/approved by human:editor: cite a source for the claim');
 
     const { events } = (await admin.call('GET', '/v1/events?after=0&path=/demo/drafts/rejected/**')).json;
     expect(events).toContainEqual(
