@@ -1,6 +1,7 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { Hono, type Context } from 'hono';
 import { BatonError } from '../core/errors.js';
+import { requirePrincipal } from '../core/context.js';
 import type { AppEnv } from '../http/env.js';
 import type { Core } from '../server/core.js';
 import { CoreBackend } from './core-backend.js';
@@ -109,7 +110,7 @@ export function mcpRoutes(core: Core): Hono<AppEnv> {
     const ctx = c.get('ctx');
     ctx.audit.action = 'mcp.request';
     checkOrigin(c, core.settings.host, origins);
-    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
+    const principal = requirePrincipal(ctx);
     const text = await readBody(c, limit);
     let body: unknown;
     try {
@@ -119,7 +120,7 @@ export function mcpRoutes(core: Core): Hono<AppEnv> {
     }
     const what = describeRequest(body);
     ctx.audit.action = what.action;
-    const backend = new CoreBackend(core, ctx.principal, {
+    const backend = new CoreBackend(core, principal, {
       ctx,
       shareable: what.toolCall,
       fail: (err) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_TYPES } from '../../events/event.js';
+import { EVENT_TYPE_NAMES } from '../../api/schemas.js';
 import { defineTool, jsonResult, mcpGlob, type AnyTool } from './types.js';
 
 /** Long enough to be useful, short enough for MCP clients' usual 60 s request timeout. */
@@ -49,7 +49,7 @@ const subscribe = defineTool({
   input: {
     url: z.string().describe('The receiver, e.g. https://agent.example/hooks/baton'),
     paths: z.array(z.string()).min(1).describe('Globs of the paths to watch, e.g. ["/demo/inbox/**"]'),
-    events: z.array(z.enum(EVENT_TYPES)).optional().describe('Only these event types (default: all)'),
+    events: z.array(z.enum(EVENT_TYPE_NAMES)).optional().describe('Only these event types (default: all)'),
   },
   requires: ['subscribe'],
   annotations: { title: 'Subscribe (Webhook)', readOnlyHint: false, idempotentHint: false, destructiveHint: false, openWorldHint: true },
