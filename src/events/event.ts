@@ -20,6 +20,8 @@ export interface BatonEvent {
   time: string;
   restoredFrom?: number;
   causation?: { eventId: string; depth: number };
+  /** A human's decision at a gate, on the file.moved it made. */
+  review?: { decision: 'approved' | 'rejected'; gate: string; note?: string };
 }
 
 export type NewEvent = Omit<BatonEvent, 'id' | 'seq' | 'time'> & { time?: string };

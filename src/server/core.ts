@@ -9,6 +9,7 @@ import { EventLog } from '../events/event-log.js';
 import { Metrics } from '../observability/metrics.js';
 import { EventService } from '../service/events.js';
 import { FileService } from '../service/files.js';
+import { GateService } from '../service/gates.js';
 import { SubscriptionService } from '../service/subscriptions.js';
 import { TicketService } from '../service/tickets.js';
 import { CausationGuard } from '../guards/causation.js';
@@ -34,6 +35,7 @@ export interface Core {
   audit: AuditLog;
   recorder: Recorder;
   files: FileService;
+  gates: GateService;
   events: EventService;
   subscriptions: SubscriptionService;
   tickets: TicketService;
@@ -85,6 +87,7 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
     audit,
     recorder,
     files,
+    gates: new GateService(workspaces, files),
     tickets,
     rates: guards.rates,
     events: new EventService(eventLog, workspaces),

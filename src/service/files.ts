@@ -212,7 +212,7 @@ export class FileService {
   }
 
   /** Move without authorizing: for services that already authorized a larger operation. */
-  async commitMove(ctx: OperationContext, from: BatonPath, to: BatonPath, overwrite: boolean) {
+  async commitMove(ctx: OperationContext, from: BatonPath, to: BatonPath, overwrite: boolean, extra: Partial<NewEvent> = {}) {
     if (from.workspace !== to.workspace) {
       throw new BatonError('bad_request', 'moves across workspaces are not supported; copy and delete instead');
     }
@@ -221,8 +221,8 @@ export class FileService {
       actor: ctx.actor,
       overwrite,
       onCommit: async (r) => {
-        if (r.to.type === 'file') await this.emitFor(ctx, 'file.moved', { from: from.full })(r.to);
-        for (const f of r.files ?? []) await this.emitFor(ctx, 'file.moved', { from: f.from.path })(f.to);
+        if (r.to.type === 'file') await this.emitFor(ctx, 'file.moved', { ...extra, from: from.full })(r.to);
+        for (const f of r.files ?? []) await this.emitFor(ctx, 'file.moved', { ...extra, from: f.from.path })(f.to);
       },
     });
     ctx.audit.etag = result.to.etag;

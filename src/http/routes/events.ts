@@ -78,6 +78,10 @@ export function eventRoutes(core: Core) {
     return c.json({ deliveries });
   });
 
+  app.post('/v1/subscriptions/:id/pause', async (c) => c.json(await core.subscriptions.pause(c.get('ctx'), c.req.param('id'))));
+
+  app.post('/v1/subscriptions/:id/resume', async (c) => c.json(await core.subscriptions.resume(c.get('ctx'), c.req.param('id'))));
+
   app.post('/v1/subscriptions/:id/replay', async (c) => {
     const body = await readJson(c, replaySchema);
     return c.json(await core.subscriptions.replay(c.get('ctx'), c.req.param('id'), body));
