@@ -370,8 +370,7 @@ describe('versions and restore', () => {
     const vs = r.json.versions as any[];
     expect(vs).toHaveLength(2);
     for (const v of vs) {
-      expect(Object.keys(v).sort()).toEqual(['actor', 'deleted', 'etag', 'mimeType', 'size', 'time', 'version']);
-      expect(v).toMatchObject({ mimeType: 'text/plain', deleted: false });
+      expect(v).toMatchObject({ version: expect.any(Number), etag: expect.any(String), size: expect.any(Number), mimeType: 'text/plain', actor: expect.any(String), deleted: false });
       expect(v.time).toMatch(ISO);
     }
     expect(vs[0]).toMatchObject({ version: 2, etag: p.json.etag, size: 6, actor: 'agent:versioner' });
