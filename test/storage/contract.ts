@@ -214,6 +214,7 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       expect(seen).toEqual([gone]);
       expect(await driver.stat(at(f))).toBeNull();
       await failure(driver.read(at(f)), 'not_found');
+      expect((await failure(driver.delete(at(f), { actor: 'x' }), 'not_found')).message).toContain('does not exist');
       expect(await summary(f)).toEqual([
         { version: 3, actor: 'deleter', deleted: true },
         { version: 2, actor: 'alice', deleted: false },
@@ -223,6 +224,12 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       expect(await text(f, 2)).toBe('two');
       const again = await put(f, 'four');
       expect(again).toMatchObject({ created: true, entry: { version: 4 } });
+      // a deleted file restores into a new version that creates it again
+      await driver.delete(at(f), { actor: 'deleter' });
+      const back = await driver.restore(at(f), 1, { actor: 'restorer' });
+      expect(back).toMatchObject({ created: true, restoredFrom: 1, entry: { version: 6, size: 3 } });
+      expect(await driver.stat(at(f))).toMatchObject({ version: 6, etag: back.entry.etag });
+      expect(await text(f)).toBe('one');
       expect((await failure(driver.delete(at(`${d}/missing.txt`), { actor: 'x' }), 'not_found')).message).toContain('does not exist');
     });
 
@@ -240,10 +247,22 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       expect(await driver.stat(at(`${d}/empty`))).toBeNull();
     });
 
+    it('keeps the folder a write made when its only file is deleted or moved out', async () => {
+      const d = fresh();
+      await put(`${d}/deleted/only.txt`, 'x');
+      await put(`${d}/left/only.txt`, 'y');
+      await driver.delete(at(`${d}/deleted/only.txt`), { actor: 'x' });
+      await driver.move(at(`${d}/left/only.txt`), at(`${d}/moved.txt`), { actor: 'x', overwrite: false });
+      for (const folder of ['deleted', 'left']) {
+        expect(await driver.stat(at(`${d}/${folder}`)), folder).toMatchObject({ type: 'directory' });
+        expect(await walked(`${d}/${folder}`), folder).toEqual([]);
+      }
+    });
+
     it('moves a file: the destination gets its next version, the source a tombstone naming where the bytes went', async () => {
       const d = fresh();
       await put(`${d}/src.txt`, 'old');
-      const w2 = await put(`${d}/src.txt`, 'moving');
+      const w2 = await put(`${d}/src.txt`, 'moving', { mimeType: 'text/markdown' });
       // the destination has a history of its own, so the moved bytes continue it
       await put(`${d}/dst.txt`, 'earlier');
       await driver.delete(at(`${d}/dst.txt`), { actor: 'x' });
@@ -251,9 +270,9 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       const moved = await driver.move(at(`${d}/src.txt`), at(`${d}/dst.txt`), { actor: 'mover', overwrite: false, onCommit: async (m) => void seen.push(m) });
       expect(seen).toEqual([moved]);
       expect(moved.from).toMatchObject({ path: at(`${d}/src.txt`).full, version: 2, etag: w2.entry.etag });
-      expect(moved.to).toMatchObject({ path: at(`${d}/dst.txt`).full, type: 'file', version: 3, size: 6 });
+      expect(moved.to).toMatchObject({ path: at(`${d}/dst.txt`).full, type: 'file', version: 3, size: 6, mimeType: 'text/markdown' });
       expect(await driver.stat(at(`${d}/src.txt`))).toBeNull();
-      expect(await driver.stat(at(`${d}/dst.txt`))).toMatchObject({ version: 3, etag: moved.to.etag });
+      expect(await driver.stat(at(`${d}/dst.txt`))).toMatchObject({ version: 3, etag: moved.to.etag, mimeType: 'text/markdown' });
       expect(await text(`${d}/dst.txt`)).toBe('moving');
       expect(await summary(`${d}/dst.txt`)).toEqual([
         { version: 3, actor: 'mover', deleted: false },
@@ -268,6 +287,7 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       expect(await text(`${d}/src.txt`, 1)).toBe('old');
       expect((await failure(driver.read(at(`${d}/src.txt`), { version: 2 }), 'not_found')).message).toContain(`version 2 of ${at(`${d}/src.txt`).full}`);
       expect((await failure(driver.move(at(`${d}/src.txt`), at(`${d}/x.txt`), { actor: 'm', overwrite: false }), 'not_found')).message).toContain('does not exist');
+      expect(await driver.stat(at(`${d}/x.txt`))).toBeNull();
       await failure(driver.move(at(`${d}/dst.txt`), at(`${d}/dst.txt`), { actor: 'm', overwrite: true }), 'bad_request');
     });
 
@@ -367,13 +387,17 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
 
     it('walks in a stable order that resumes after any yielded path, recursively or not, with pruning and metadata', async () => {
       const d = fresh();
-      for (const f of ['b.txt', 'a-b', 'a.txt', 'a/x.txt', 'a/y/z.txt', 'c/d/e.txt']) await put(`${d}/${f}`, f);
+      // names whose order differs between byte, key and folder-first sorting
+      const files = ['b.txt', 'a-b', 'a.txt', 'a/x.txt', 'a/y/z.txt', 'c/d/e.txt', 'a b/y.txt', 'Z.txt', '~t.txt', '\u00e4.txt'];
+      for (const f of files) await put(`${d}/${f}`, f, f === 'a/x.txt' ? { mimeType: 'text/markdown' } : {});
       await driver.mkdir(at(`${d}/empty`));
       const all = await walked(d);
-      expect([...names(all, d)].sort()).toEqual(['a', 'a-b', 'a.txt', 'a/x.txt', 'a/y', 'a/y/z.txt', 'b.txt', 'c', 'c/d', 'c/d/e.txt', 'empty']);
-      for (const e of all) expect(e.type).toBe(['a', 'a/y', 'c', 'c/d', 'empty'].includes(names([e], d)[0]!) ? 'directory' : 'file');
+      const dirs = ['a', 'a b', 'a/y', 'c', 'c/d', 'empty'];
+      expect([...names(all, d)].sort()).toEqual([...files, ...dirs].sort());
+      for (const e of all) expect(e.type).toBe(dirs.includes(names([e], d)[0]!) ? 'directory' : 'file');
       // a parent comes before what it holds
       const order = names(all, d);
+      expect(new Set(order).size).toBe(order.length);
       expect(order.indexOf('a')).toBeLessThan(order.indexOf('a/y'));
       expect(order.indexOf('a/y')).toBeLessThan(order.indexOf('a/y/z.txt'));
       expect(names(await walked(d), d)).toEqual(order);
@@ -384,7 +408,9 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
 
       const top = await walked(d, { recursive: false });
       expect(names(top, d)).toEqual(order.filter((n) => !n.includes('/')));
-      expect(names(await walked(d, { recursive: false, after: top[1]!.path }), d)).toEqual(names(top, d).slice(2));
+      for (let i = 0; i < top.length; i++) {
+        expect(names(await walked(d, { recursive: false, after: top[i]!.path }), d), `after ${names(top, d)[i]}`).toEqual(names(top, d).slice(i + 1));
+      }
 
       const asked: string[] = [];
       const pruned = await walked(d, { descend: (dir) => (asked.push(dir.full), dir.full !== at(`${d}/a`).full) });
@@ -395,14 +421,16 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       const file = withMeta.find((e) => e.path.full === at(`${d}/a/x.txt`).full)!;
       const st = await driver.stat(at(`${d}/a/x.txt`));
       // meta is optional (a driver fills it when it has it at hand), but never wrong
-      if (file.meta) expect(file.meta).toMatchObject({ type: 'file', size: 7, etag: st!.etag });
+      if (file.meta) expect(file.meta).toMatchObject({ type: 'file', size: 7, etag: st!.etag, mimeType: 'text/markdown' });
 
       // after bytes change behind Baton's back, a listing describes the new bytes, not remembered ones
       await h.dropOutside(`${d}/a/x.txt`, 'replaced outside');
       const changed = (await walked(d, { meta: true })).find((e) => e.path.full === at(`${d}/a/x.txt`).full)!;
       const now = await driver.stat(at(`${d}/a/x.txt`));
-      expect(now).toMatchObject({ size: 16 });
-      if (changed.meta) expect(changed.meta).toMatchObject({ size: 16, etag: now!.etag });
+      // the type is guessed from the name again: the remembered one described other bytes
+      expect(now).toMatchObject({ size: 16, mimeType: 'text/plain' });
+      expect(now!.etag).not.toBe(st!.etag);
+      if (changed.meta) expect(changed.meta).toMatchObject({ size: 16, etag: now!.etag, mimeType: 'text/plain' });
 
       await failure(walked(`${d}/b.txt`), 'bad_request');
       await failure(walked(`${d}/nowhere`), 'not_found');
