@@ -19,26 +19,6 @@ export interface Harness {
   teardown(): Promise<void>;
 }
 
-/**
- * Places where a driver does not yet keep the contract. A test listed here is expected to fail
- * (vitest `it.fails`), so it turns red the day the driver is fixed and the entry must go.
- */
-export type KnownGap =
-  /** Reading the last version of a moved file says "no longer kept", not where the bytes went. */
-  | 'moved-version-message'
-  /** A recursive walk resumed after a folder it yielded skips that folder's contents. */
-  | 'walk-resume-after-folder'
-  /** Bytes replaced outside Baton take the number of the Baton version they replaced. */
-  | 'outside-overwrite-numbering'
-  /** A file removed outside Baton and written again reuses the removed version's number. */
-  | 'outside-removal-numbering'
-  /** lastRecord describes bytes dropped outside Baton, which no record holds yet. */
-  | 'last-record-outside';
-
-export interface ContractOptions {
-  knownGaps?: readonly KnownGap[];
-}
-
 const LIMIT = 1024 * 1024;
 
 /**
@@ -46,8 +26,7 @@ const LIMIT = 1024 * 1024;
  * tombstones, moves with one winner, resumable walks, the outside-change rule, commit hooks and
  * path locks. Each test works in its own folder of one shared workspace.
  */
-export function storageContract(name: string, setup: () => Promise<Harness>, options: ContractOptions = {}): void {
-  const unless = (gap: KnownGap) => (options.knownGaps?.includes(gap) ? it.fails : it);
+export function storageContract(name: string, setup: () => Promise<Harness>): void {
   describe(`storage contract: ${name}`, () => {
     let h: Harness;
     let driver: StorageDriver;
@@ -291,7 +270,7 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       await failure(driver.move(at(`${d}/dst.txt`), at(`${d}/dst.txt`), { actor: 'm', overwrite: true }), 'bad_request');
     });
 
-    unless('moved-version-message')('says where the bytes of a moved version went', async () => {
+    it('says where the bytes of a moved version went', async () => {
       const d = fresh();
       await put(`${d}/gone.txt`, 'bytes');
       await driver.move(at(`${d}/gone.txt`), at(`${d}/here.txt`), { actor: 'm', overwrite: false });
@@ -436,7 +415,7 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       await failure(walked(`${d}/nowhere`), 'not_found');
     });
 
-    unless('walk-resume-after-folder')('resumes a recursive walk after a folder it yielded with that folder\'s contents', async () => {
+    it('resumes a recursive walk after a folder it yielded with that folder\'s contents', async () => {
       const d = fresh();
       for (const f of ['a/x.txt', 'a/y/z.txt', 'b.txt']) await put(`${d}/${f}`, f);
       const all = await walked(d);
@@ -490,7 +469,7 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       expect(await text(f)).toBe('dropped');
     });
 
-    unless('outside-overwrite-numbering')('numbers bytes dropped over a Baton version after that version, and keeps them when overwritten', async () => {
+    it('numbers bytes dropped over a Baton version after that version, and keeps them when overwritten', async () => {
       const d = fresh();
       const f = `${d}/over.txt`;
       await put(f, 'one', { actor: 'alice' });
@@ -511,7 +490,7 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       expect(await text(f)).toBe('changed outside');
     });
 
-    unless('outside-removal-numbering')('gives a file removed outside Baton, then written, the next number', async () => {
+    it('gives a file removed outside Baton, then written, the next number', async () => {
       const d = fresh();
       const f = `${d}/removed.txt`;
       await put(f, 'one');
@@ -571,7 +550,7 @@ export function storageContract(name: string, setup: () => Promise<Harness>, opt
       expect(await driver.lastRecord(at(f))).toMatchObject({ version: 3, actor: 'eve', deleted: true });
     });
 
-    unless('last-record-outside')('lastRecord does not invent a record for bytes dropped outside Baton', async () => {
+    it('lastRecord does not invent a record for bytes dropped outside Baton', async () => {
       const d = fresh();
       await h.dropOutside(`${d}/only-outside.txt`, 'dropped');
       expect(await driver.lastRecord(at(`${d}/only-outside.txt`))).toBeNull();

@@ -34,4 +34,4 @@ storageContract('local disk', async () => {
       await server.stop();
     },
   };
-}, {});
+});
