@@ -23,17 +23,7 @@ const ERROR_SCHEMA = {
   properties: { code: { type: 'string' }, message: { type: 'string' } },
   required: ['code', 'message'],
 } as const;
-
-/** Reference-server tools answer `{content}`; a refusal answers `{error}` instead. */
-function outputSchemaOf(t: AnyTool): Tool['outputSchema'] {
-  if (t.output === 'json') return undefined;
-  const content = t.output === 'media' ? { type: 'array', items: { type: 'object' } } : { type: 'string' };
-  return {
-    type: 'object',
-    properties: { content, error: ERROR_SCHEMA },
-    anyOf: [{ required: ['content'] }, { required: ['error'] }],
-  };
-}
+const REFUSAL = { type: 'object', properties: { error: ERROR_SCHEMA }, required: ['error'] } as const;
 
 /** zod marks every integer with the safe-integer bounds: noise in a listing a model reads. */
 function withoutSafeBounds(node: unknown): unknown {
@@ -45,6 +35,20 @@ function withoutSafeBounds(node: unknown): unknown {
     out[k] = withoutSafeBounds(v);
   }
   return out;
+}
+
+/**
+ * What structuredContent holds: the body (reference-style `{content}`, or the REST response
+ * schema from src/api) or, for a refusal, `{error}`. JSON Schema draft-07, which every client's
+ * validator reads; the named shapes of src/api stay in `definitions` and are referenced.
+ */
+function outputSchemaOf(t: AnyTool): Tool['outputSchema'] {
+  if (t.output === 'text' || t.output === 'media') {
+    const content = t.output === 'media' ? { type: 'array', items: { type: 'object' } } : { type: 'string' };
+    return { type: 'object', anyOf: [{ type: 'object', properties: { content }, required: ['content'] }, REFUSAL] };
+  }
+  const { $schema: _draft, definitions, ...body } = withoutSafeBounds(z.toJSONSchema(t.output, { io: 'output', target: 'draft-7' })) as Record<string, unknown>;
+  return { type: 'object', anyOf: [body, REFUSAL], ...(definitions ? { definitions } : {}) };
 }
 
 function inputSchemaOf(t: AnyTool): Tool['inputSchema'] {
