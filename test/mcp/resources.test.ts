@@ -1,4 +1,6 @@
 import { McpError, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
@@ -110,6 +112,32 @@ describe.each(KINDS)('MCP resources over %s', (kind: Kind) => {
     expect((await admin.put(later, 'created')).status).toBe(201);
     await until('the creation', () => (updated.includes(uri(later)) ? true : undefined));
     expect(updated).toEqual([uri(later)]);
+  });
+});
+
+describe('MCP resources, paging', () => {
+  it('resources/list pages with nextCursor until every file has been listed once', async () => {
+    const dir = join(baton.dataDir, 'demo', 'drafts', 'many');
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < 620; i++) writeFileSync(join(dir, `f${String(i).padStart(4, '0')}.txt`), 'x');
+    const { key } = await createKey(baton.url, baton.adminToken, { agent: 'res-pages', grants: ['read:/demo/drafts/many/**'] });
+    const s = await connect('http', baton.url, key);
+    try {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const r = await s.client.listResources(cursor === undefined ? {} : { cursor });
+        seen.push(...r.resources.map((x) => x.uri));
+        cursor = r.nextCursor;
+        pages++;
+      } while (cursor);
+      expect(pages).toBeGreaterThan(1);
+      expect(new Set(seen).size).toBe(620);
+      expect(seen.every((u) => u.startsWith('baton:///demo/drafts/many/f'))).toBe(true);
+    } finally {
+      await s.close();
+    }
   });
 });
 
