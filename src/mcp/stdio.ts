@@ -20,6 +20,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { errorResult, RpcError, type ToolError } from './errors.js';
+import { keepAliveFetch } from './keep-alive-fetch.js';
 import { INSTRUCTIONS, SERVER_VERSION } from './server.js';
 
 /** Longer than the longest wait_for_changes a call may ask for, so the relay never cuts one short. */
@@ -58,6 +59,7 @@ class RemoteMcp {
   private client: Promise<Client> | null = null;
   private tools: Promise<Tool[]> | null = null;
   private readonly subscribed = new Set<string>();
+  private readonly http = keepAliveFetch();
 
   constructor(
     private readonly url: string,
@@ -70,7 +72,10 @@ class RemoteMcp {
       const client = new Client({ name: 'baton-mcp-stdio', version: SERVER_VERSION });
       client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => this.onUpdated(n.params.uri));
       await client.connect(
-        new StreamableHTTPClientTransport(new URL(`${this.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${this.key}` } } }),
+        new StreamableHTTPClientTransport(new URL(`${this.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${this.key}` } },
+          fetch: this.http.fetch,
+        }),
       );
       for (const uri of this.subscribed) await client.subscribeResource({ uri });
       return client;
@@ -132,6 +137,7 @@ class RemoteMcp {
     const c = this.client;
     this.client = null;
     if (c) await (await c.catch(() => null))?.close();
+    this.http.close();
   }
 }
 
