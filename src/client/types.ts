@@ -152,7 +152,7 @@ export interface RestoreResult extends PutResult {
 export interface NewWorkspace {
   name: string;
   id?: string;
-  storage?: Record<string, unknown> & { driver: 'local' | 's3' };
+  storage?: Record<string, unknown> & { driver: string };
   folders?: string[];
   gates?: string[];
   subscriptions?: Array<{ url: string; paths: string[]; events?: string[]; secret?: string }>;

@@ -1,5 +1,10 @@
 import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
 import type { BatonPath } from '../core/paths.js';
+import type { Recorder } from '../core/recorder.js';
+import type { EventLog } from '../events/event-log.js';
+import type { WorkspaceDefinition } from '../workspaces/definition.js';
+import type { BackendCapabilities } from './backend.js';
 
 /** What a driver knows about one entry. `path` is the full namespace path. */
 export interface EntryMeta {
@@ -73,6 +78,22 @@ export interface WalkOptions {
   meta?: boolean;
 }
 
+/** What an observer of outside changes needs from the rest of Baton. */
+export interface ObserveContext {
+  def: WorkspaceDefinition;
+  events: EventLog;
+  recorder: Recorder;
+  /** How often a full rescan runs, where the medium's notifications can miss changes. */
+  rescanMs: number;
+  log: Logger;
+}
+
+/** Reports changes made outside Baton while it runs. */
+export interface OutsideWatcher {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /**
  * The one storage interface the rest of Baton uses. Drivers own atomicity (a reader never sees
  * a torn write), version keeping, and the arbitration of races on one path (exactly one mover
@@ -80,7 +101,9 @@ export interface WalkOptions {
  * outside their root (symlinks).
  */
 export interface StorageDriver {
-  readonly kind: 'local' | 's3';
+  /** The registry name of the driver (`local`, `s3`), for logs. */
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
   init(folders: readonly string[]): Promise<void>;
   /** Throws `unavailable` when the backing store cannot be reached. */
   check(): Promise<void>;
@@ -98,5 +121,15 @@ export interface StorageDriver {
   withPathLock<T>(paths: readonly BatonPath[], fn: () => Promise<T>): Promise<T>;
   /** The last recorded version of a path (who wrote it, with which etag), or null. */
   lastRecord(path: BatonPath): Promise<VersionInfo | null>;
+  /**
+   * Holding the path's lock, after an observer reported a change made outside Baton: put that
+   * state in the version log (a record for foreign bytes, a tombstone for a foreign removal), so
+   * the next version gets the next number.
+   */
+  noteOutsideChange(path: BatonPath): Promise<void>;
+  /** The entry at a path and the Baton writer its bytes name, if the backend stamps them. */
+  inspect(path: BatonPath): Promise<{ entry: EntryMeta | null; writer: string | null }>;
+  /** Start reporting changes made outside Baton (one observer per workspace across replicas). */
+  observe(ctx: ObserveContext): OutsideWatcher;
   close(): Promise<void>;
 }

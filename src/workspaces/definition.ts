@@ -1,21 +1,9 @@
-import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { parsePath } from '../core/paths.js';
+import { drivers } from '../storage/create-driver.js';
+import type { StorageConfig } from '../storage/registry.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
-const localStorage = z.object({ driver: z.literal('local'), root: z.string().min(1).optional() }).strict();
-const s3Storage = z
-  .object({
-    driver: z.literal('s3'),
-    bucket: z.string().min(1),
-    prefix: z.string().default(''),
-    endpoint: z.string().url().optional(),
-    region: z.string().default('us-east-1'),
-    forcePathStyle: z.boolean().default(false),
-    reconcileSeconds: z.number().positive().default(15),
-  })
-  .strict();
 
 const subscription = z
   .object({
@@ -34,20 +22,18 @@ const limits = z
   })
   .strict();
 
-/** The YAML schema of brief §1. Unknown keys are errors: a typo should not silently do nothing. */
+/** The schema of a workspace YAML file. Unknown keys are errors: a typo should not silently do nothing. */
 export const workspaceFileSchema = z
   .object({
     name: z.string().regex(NAME, 'name: letters, digits, . _ - only, at most 63 characters').optional(),
     id: z.string().min(1).optional(),
-    storage: z.discriminatedUnion('driver', [localStorage, s3Storage]).optional(),
+    storage: drivers.schema().optional(),
     folders: z.array(z.string().min(1)).default([]),
     gates: z.array(z.string().startsWith('/')).default([]),
     subscriptions: z.array(subscription).default([]),
     limits: limits.optional(),
   })
   .strict();
-
-export type StorageConfig = { driver: 'local'; root: string } | z.infer<typeof s3Storage>;
 
 export interface WorkspaceDefinition {
   name: string;
@@ -71,10 +57,7 @@ export function toDefinition(raw: unknown, fallbackName: string, dataDir: string
     const gp = parsePath(g);
     if (gp.workspace !== name) throw new Error(`gate ${g} is not inside workspace ${name}`);
   }
-  const storage: StorageConfig =
-    !doc.storage || doc.storage.driver === 'local'
-      ? { driver: 'local', root: resolveRoot(doc.storage?.root, name, dataDir) }
-      : doc.storage;
+  const storage = drivers.settle(doc.storage as StorageConfig | undefined, { workspace: name, dataDir });
   return {
     name,
     id: doc.id ?? `ws_${name}`,
@@ -85,9 +68,4 @@ export function toDefinition(raw: unknown, fallbackName: string, dataDir: string
     limits: doc.limits,
     source,
   };
-}
-
-function resolveRoot(root: string | undefined, name: string, dataDir: string): string {
-  if (!root) return resolve(dataDir, name);
-  return isAbsolute(root) ? root : resolve(dataDir, root);
 }

@@ -1,11 +1,21 @@
 import type { Logger } from 'pino';
-import { parsePath, type BatonPath } from '../core/paths.js';
-import type { Recorder } from '../core/recorder.js';
-import type { EventLog } from '../events/event-log.js';
-import { isMinio, listenMinio } from '../storage/s3/minio-events.js';
-import type { S3Driver } from '../storage/s3/s3-driver.js';
-import { emitObserved } from './observed-change.js';
-import type { WorkspaceDefinition } from '../workspaces/definition.js';
+import { parsePath, type BatonPath } from '../../core/paths.js';
+import type { Recorder } from '../../core/recorder.js';
+import type { EventLog } from '../../events/event-log.js';
+import type { WorkspaceDefinition } from '../../workspaces/definition.js';
+import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
+import { emitObserved } from '../observed-change.js';
+import type { S3Layout } from './keys.js';
+import { isMinio, listenMinio } from './minio-events.js';
+
+/** What the reconciler needs of the bucket beside the store: where it is, and its files. */
+export interface BucketView {
+  readonly bucket: string;
+  readonly layout: S3Layout;
+  readonly endpoint: string | undefined;
+  readonly region: string;
+  files(): AsyncIterable<{ path: BatonPath; etag: string; size: number }>;
+}
 
 const NOTIFY_RETRY_MS = 30_000;
 
@@ -25,7 +35,7 @@ const NOTIFY_RETRY_MS = 30_000;
  * leaves the periodic reconcile alone in charge. The WatchSupervisor runs one reconciler per
  * workspace across all replicas (a Redis lease).
  */
-export class S3Reconciler {
+export class S3Reconciler implements OutsideWatcher {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
@@ -35,20 +45,24 @@ export class S3Reconciler {
   private listener: { stop(): void } | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
+  private readonly def: WorkspaceDefinition;
+  private readonly events: EventLog;
+  private readonly recorder: Recorder;
+  private readonly log: Logger;
 
   constructor(
-    private readonly def: WorkspaceDefinition,
-    private readonly driver: S3Driver,
-    private readonly events: EventLog,
-    private readonly recorder: Recorder,
-    private readonly log: Logger,
-    private readonly intervalMs = driver.config.reconcileSeconds * 1000,
-  ) {}
+    ctx: ObserveContext,
+    private readonly driver: StorageDriver,
+    private readonly bucket: BucketView,
+    private readonly intervalMs: number,
+  ) {
+    ({ def: this.def, events: this.events, recorder: this.recorder, log: this.log } = ctx);
+  }
 
   async start(): Promise<void> {
     this.reconcileSoon();
     this.timer = setInterval(() => this.reconcileSoon(), this.intervalMs);
-    if (this.driver.config.endpoint) void this.startNotifications();
+    if (this.bucket.endpoint) void this.startNotifications();
   }
 
   async stop(): Promise<void> {
@@ -61,10 +75,10 @@ export class S3Reconciler {
   }
 
   private async startNotifications(): Promise<void> {
-    const endpoint = this.driver.config.endpoint!;
+    const endpoint = this.bucket.endpoint!;
     if (this.stopped || !(await isMinio(endpoint)) || this.stopped) return;
     this.listener = listenMinio(
-      { endpoint, region: this.driver.config.region, bucket: this.driver.bucket, prefix: this.driver.layout.prefix },
+      { endpoint, region: this.bucket.region, bucket: this.bucket.bucket, prefix: this.bucket.layout.prefix },
       (key) => this.onKey(key),
       (err) => {
         this.listener = null;
@@ -79,7 +93,7 @@ export class S3Reconciler {
   }
 
   private onKey(key: string): void {
-    const rel = this.driver.layout.relOf(key);
+    const rel = this.bucket.layout.relOf(key);
     if (rel === null || rel === '' || rel.startsWith('.baton') || rel.endsWith('/')) return;
     let p: BatonPath;
     try {
@@ -128,7 +142,7 @@ export class S3Reconciler {
   async reconcile(): Promise<void> {
     const index = await this.events.indexOf(this.def.name);
     const seen = new Set<string>();
-    for await (const f of this.driver.files()) {
+    for await (const f of this.bucket.files()) {
       if (this.stopped) return;
       seen.add(f.path.full);
       if (index.get(f.path.full) !== f.etag) await this.check(f.path);

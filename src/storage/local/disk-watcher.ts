@@ -1,15 +1,15 @@
 import { lstatSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
-import { parsePath, workspaceRoot, type BatonPath } from '../core/paths.js';
-import type { Recorder } from '../core/recorder.js';
-import type { BatonEvent } from '../events/event.js';
-import type { EventLog } from '../events/event-log.js';
-import type { StorageDriver } from '../storage/driver.js';
-import { etagOf } from '../storage/local/etag.js';
-import type { WorkspaceDefinition } from '../workspaces/definition.js';
+import { parsePath, workspaceRoot, type BatonPath } from '../../core/paths.js';
+import type { Recorder } from '../../core/recorder.js';
+import type { BatonEvent } from '../../events/event.js';
+import type { EventLog } from '../../events/event-log.js';
+import type { WorkspaceDefinition } from '../../workspaces/definition.js';
+import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
+import { emitObserved } from '../observed-change.js';
+import { etagOf } from './etag.js';
 import { FolderWatches } from './folder-watches.js';
-import { emitObserved } from './observed-change.js';
 
 const SETTLE_MS = 1000;
 /** How long a path must be quiet before it is checked, so a file being written is seen once, whole. */
@@ -30,7 +30,7 @@ const RECORDED_MAX = 50_000;
  * is reported once. A change whose version record names an agent (an acknowledged-or-not write
  * cut short by a crash before its event) is reported with that agent as actor, not `fs`.
  */
-export class WorkspaceWatcher {
+export class DiskWatcher implements OutsideWatcher {
   private watches: FolderWatches | null = null;
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
@@ -45,16 +45,19 @@ export class WorkspaceWatcher {
   private unlisten: (() => void) | null = null;
   private draining: Promise<void> | null = null;
   private stopped = false;
+  private readonly def: WorkspaceDefinition;
+  private readonly events: EventLog;
+  private readonly recorder: Recorder;
+  private readonly rescanMs: number;
+  private readonly log: Logger;
 
   constructor(
-    private readonly def: WorkspaceDefinition,
+    ctx: ObserveContext,
     private readonly driver: StorageDriver,
     private readonly rootDir: string,
-    private readonly events: EventLog,
-    private readonly recorder: Recorder,
-    private readonly rescanMs: number,
-    private readonly log: Logger,
-  ) {}
+  ) {
+    ({ def: this.def, events: this.events, recorder: this.recorder, rescanMs: this.rescanMs, log: this.log } = ctx);
+  }
 
   async start(): Promise<void> {
     this.unlisten = this.recorder.onEvent((e) => {
