@@ -23,6 +23,9 @@ import { errorResult, RpcError, type ToolError } from './errors.js';
 import { keepAliveFetch } from './keep-alive-fetch.js';
 import { INSTRUCTIONS, SERVER_VERSION } from './server.js';
 
+/** How often a relay with subscriptions tries to open a new session while the server is away. */
+const REVIVE_MS = 1000;
+
 /** Longer than the longest wait_for_changes a call may ask for, so the relay never cuts one short. */
 const CALL_TIMEOUT_MS = 15 * 60_000;
 
@@ -60,6 +63,8 @@ class RemoteMcp {
   private tools: Promise<Tool[]> | null = null;
   private readonly subscribed = new Set<string>();
   private readonly http = keepAliveFetch();
+  private closed = false;
+  private reviving = false;
 
   constructor(
     private readonly url: string,
@@ -71,10 +76,13 @@ class RemoteMcp {
     this.client ??= (async () => {
       const client = new Client({ name: 'baton-mcp-stdio', version: SERVER_VERSION });
       client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => this.onUpdated(n.params.uri));
+      client.onerror = (err) => this.streamFailed(err);
       await client.connect(
         new StreamableHTTPClientTransport(new URL(`${this.url}/mcp`), {
           requestInit: { headers: { authorization: `Bearer ${this.key}` } },
           fetch: this.http.fetch,
+          // Loopback or LAN: a lost stream is retried soon, and given up (then a new session opened) within 2 s.
+          reconnectionOptions: { initialReconnectionDelay: 250, maxReconnectionDelay: 5_000, reconnectionDelayGrowFactor: 2, maxRetries: 3 },
         }),
       );
       for (const uri of this.subscribed) await client.subscribeResource({ uri });
@@ -84,6 +92,12 @@ class RemoteMcp {
     return this.client;
   }
 
+  private dropClient(): void {
+    const stale = this.client;
+    this.client = null;
+    void stale?.then((c) => c.close()).catch(() => undefined);
+  }
+
   /** Run `fn` on the session; once more on a new session if the server no longer knows this one. */
   private async withClient<T>(fn: (c: Client) => Promise<T>): Promise<T> {
     const client = await this.connect();
@@ -91,13 +105,37 @@ class RemoteMcp {
       return await fn(client);
     } catch (err) {
       if (!sessionLost(err)) throw err;
-      if (this.client) {
-        const stale = this.client;
-        this.client = null;
-        void stale.then((c) => c.close()).catch(() => undefined);
-      }
+      this.dropClient();
       return fn(await this.connect());
     }
+  }
+
+  /**
+   * The notification stream broke for good (the server restarted and forgot the session, or
+   * stayed away past the SDK's reconnection attempts): with subscriptions to keep, open a new
+   * session now rather than at the next request, and keep trying while the server is down.
+   */
+  private streamFailed(err: unknown): void {
+    const gaveUp = err instanceof Error && /Maximum reconnection attempts/.test(err.message);
+    if (this.closed || this.subscribed.size === 0 || this.reviving || !(gaveUp || sessionLost(err))) return;
+    this.reviving = true;
+    void (async () => {
+      try {
+        while (!this.closed && this.subscribed.size > 0) {
+          this.dropClient();
+          try {
+            await this.connect();
+            // What changed while no session existed was reported to no one: tell the host each may have.
+            for (const uri of this.subscribed) this.onUpdated(uri);
+            return;
+          } catch {
+            await new Promise((r) => setTimeout(r, REVIVE_MS));
+          }
+        }
+      } finally {
+        this.reviving = false;
+      }
+    })();
   }
 
   /** The key's tools, as the server lists them; fixed for a key's lifetime, so asked once. */
@@ -134,6 +172,7 @@ class RemoteMcp {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const c = this.client;
     this.client = null;
     if (c) await (await c.catch(() => null))?.close();

@@ -174,3 +174,48 @@ describe('MCP resources over /mcp, sessions', () => {
     expect(gone.status).toBe(404);
   });
 });
+
+describe('baton mcp across a server restart', () => {
+  it('opens a new session by itself, subscribes again, and reports changes made after the restart', async () => {
+    const net = await import('node:net');
+    const own = await startBaton({ redisUrl: redis.url });
+    let target = new URL(own.url);
+    // baton mcp talks to a fixed port; behind it, the server is restarted on a new one.
+    const sockets = new Set<import('node:net').Socket>();
+    const proxy = net.createServer((sock) => {
+      const up = net.connect(Number(target.port), target.hostname);
+      sockets.add(sock).add(up);
+      sock.pipe(up).pipe(sock);
+      sock.on('error', () => up.destroy());
+      up.on('error', () => sock.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    let server = own;
+    const { key } = await createKey(own.url, own.adminToken, { agent: 'res-restart', grants: ['read:/demo/drafts/**'] });
+    const s = await connect('stdio', proxyUrl, key);
+    const seen: string[] = [];
+    s.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void seen.push(n.params.uri));
+    try {
+      const path = '/demo/drafts/restart/watched.md';
+      await s.client.subscribeResource({ uri: `baton://${path}` });
+      // Connections cut and refused while it restarts, as when the process dies.
+      target = new URL('http://127.0.0.1:1');
+      for (const sock of sockets) sock.destroy();
+      await server.stop();
+      server = await startBaton({ redisUrl: redis.url, dataDir: own.dataDir, workspacesDir: own.workspacesDir, adminToken: own.adminToken });
+      target = new URL(server.url);
+      // The relay reports each subscription once on its new session (what changed meanwhile reached no one) …
+      await until('the new session', () => (seen.length > 0 ? true : undefined), 15_000);
+      seen.length = 0;
+      // … and from then on, changes as they happen.
+      expect((await client(server.url, server.adminToken).put(path, 'after the restart')).status).toBe(201);
+      await until('the update', () => (seen.includes(`baton://${path}`) ? true : undefined));
+    } finally {
+      await s.close();
+      proxy.close();
+      for (const sock of sockets) sock.destroy();
+      await server.stop();
+    }
+  });
+});
