@@ -46,6 +46,7 @@ export class McpSessions {
     private readonly core: Core,
     private readonly onInternalError: (err: unknown) => void,
   ) {
+    // Unref'd: sessions end with the process, their streams cut by the HTTP server's shutdown.
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -134,11 +135,6 @@ export class McpSessions {
   private sweep(): void {
     const cutoff = Date.now() - IDLE_MS;
     for (const s of this.sessions.values()) if (s.lastUsed < cutoff && s.watch.size === 0) void this.drop(s.id);
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.sweeper);
-    await Promise.all([...this.sessions.keys()].map((id) => this.drop(id)));
   }
 }
 

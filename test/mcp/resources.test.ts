@@ -2,6 +2,7 @@ import { McpError, ResourceUpdatedNotificationSchema } from '@modelcontextprotoc
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditEntries } from '../helpers/audit.js';
 import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
@@ -112,6 +113,37 @@ describe.each(KINDS)('MCP resources over %s', (kind: Kind) => {
     expect((await admin.put(later, 'created')).status).toBe(201);
     await until('the creation', () => (updated.includes(uri(later)) ? true : undefined));
     expect(updated).toEqual([uri(later)]);
+  });
+});
+
+describe('MCP resources, audit', () => {
+  it('audits each resource read and subscription once, with the agent as actor, allowed or denied with its code', async () => {
+    const { key } = await createKey(baton.url, baton.adminToken, { agent: 'res-audited', grants: ['read:/demo/drafts/audited/**'] });
+    expect((await admin.put('/demo/drafts/audited/a.md', 'a')).status).toBe(201);
+    const s = await connect('http', baton.url, key);
+    try {
+      await s.client.readResource({ uri: 'baton:///demo/drafts/audited/a.md' });
+      await refused(s.client.readResource({ uri: 'baton:///demo/outbox/secret.md' }));
+      await refused(s.client.readResource({ uri: 'baton:///demo/drafts/audited/../../outbox/secret.md' }));
+      await s.client.subscribeResource({ uri: 'baton:///demo/drafts/audited/a.md' });
+      await refused(s.client.subscribeResource({ uri: 'baton:///demo/outbox/secret.md' }));
+      const wanted = [
+        ['file.read', '/demo/drafts/audited/a.md', 'allowed', null],
+        ['file.read', '/demo/outbox/secret.md', 'denied', 'forbidden'],
+        ['mcp.resources/read', 'baton:///demo/drafts/audited/../../outbox/secret.md', 'denied', 'invalid_path'],
+        ['resources.subscribe', '/demo/drafts/audited/a.md', 'allowed', null],
+        ['resources.subscribe', '/demo/outbox/secret.md', 'denied', 'forbidden'],
+      ];
+      let view: unknown[][] = [];
+      for (let i = 0; i < 50 && view.length < wanted.length; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 100));
+        const got = await auditEntries(baton.url, baton.adminToken, { actor: 'agent:res-audited' });
+        view = got.filter((e) => e.action.startsWith('file.') || e.action.includes('resources')).map((e) => [e.action, e.path, e.outcome, e.code]);
+      }
+      expect(view).toEqual(wanted);
+    } finally {
+      await s.close();
+    }
   });
 });
 
