@@ -32,11 +32,16 @@ export class ResourceWatch implements ResourceSubscriptions {
     return this.paths.size;
   }
 
-  add(path: string): Promise<void> {
-    this.paths.add(path);
+  async add(path: string): Promise<void> {
     this.started ??= this.start();
-    this.started.catch(() => (this.started = null));
-    return this.started;
+    try {
+      await this.started;
+    } catch (err) {
+      // Nothing follows the log yet: the next subscription tries again.
+      this.started = null;
+      throw err;
+    }
+    this.paths.add(path);
   }
 
   remove(path: string): void {
