@@ -61,7 +61,7 @@ function metaFrom(path: string, res: Response): FileMeta {
 }
 
 /**
- * A typed client for Baton's REST API (brief §3). Zero dependencies: Node 20's fetch.
+ * A typed client for Baton's REST API. Zero dependencies: Node 20's fetch.
  *
  *     const baton = new BatonClient({ url: 'http://127.0.0.1:8787', key: process.env.BATON_KEY });
  *     await baton.put('/demo/inbox/task.md', '# do this');

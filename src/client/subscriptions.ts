@@ -15,7 +15,7 @@ import type {
 const subPath = (id: string) => `/v1/subscriptions/${encodeURIComponent(id)}`;
 
 /**
- * `/v1/subscriptions`: signed webhooks (brief §4). Creating one needs the `subscribe` grant on
+ * `/v1/subscriptions`: signed webhooks. Creating one needs the `subscribe` grant on
  * each glob; a key sees and manages its own subscriptions, the admin token all of them.
  */
 export class SubscriptionsApi {

@@ -19,7 +19,7 @@ export function describeError(err: unknown, onInternal?: (err: unknown) => void)
   return { code: 'internal', message: 'internal error' };
 }
 
-/** A refused call (brief §7): `isError`, text `CODE: message`, structuredContent `{error}`. */
+/** A refused call: `isError`, text `CODE: message`, structuredContent `{error}`. */
 export function errorResult(e: ToolError): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }], structuredContent: { error: { code: e.code, message: e.message } } };
 }

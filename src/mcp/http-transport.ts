@@ -1,6 +1,7 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { Hono, type Context } from 'hono';
 import { BatonError } from '../core/errors.js';
+import { requirePrincipal } from '../core/context.js';
 import type { AppEnv } from '../http/env.js';
 import type { Core } from '../server/core.js';
 import type { Principal } from '../auth/principal.js';
@@ -140,8 +141,7 @@ export function mcpRoutes(core: Core): Hono<AppEnv> {
     const ctx = c.get('ctx');
     ctx.audit.action = 'mcp.request';
     checkOrigin(c, core.settings.host, origins);
-    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
-    const principal = ctx.principal;
+    const principal = requirePrincipal(ctx);
     const text = await readBody(c, limit);
     let body: unknown;
     try {
@@ -180,14 +180,14 @@ export function mcpRoutes(core: Core): Hono<AppEnv> {
     const ctx = c.get('ctx');
     ctx.audit.action = `mcp.${c.req.method.toLowerCase()}`;
     checkOrigin(c, core.settings.host, origins);
-    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
+    const principal = requirePrincipal(ctx);
     const sessionId = c.req.header(SESSION_HEADER);
     if (sessionId === undefined) {
       return jsonRpcError(c, 400, -32000, `Bad Request: ${c.req.method} /mcp needs the Mcp-Session-Id header that initialize returned`);
     }
-    const session = sessions.get(sessionId, ctx.principal);
+    const session = sessions.get(sessionId, principal);
     if (!session) return noSession(c);
-    const res = await session.transport.handleRequest(c.req.raw, { authInfo: authInfo(c, ctx.principal, false) });
+    const res = await session.transport.handleRequest(c.req.raw, { authInfo: authInfo(c, principal, false) });
     if (c.req.method === 'GET' && res.ok && res.headers.get('content-type')?.startsWith('text/event-stream')) {
       sessions.streamChanged(session, true);
       c.req.raw.signal.addEventListener('abort', () => sessions.streamChanged(session, false), { once: true });

@@ -10,7 +10,7 @@ import { globMatcher } from '../core/glob.js';
 import { storedMimeType } from '../core/mime.js';
 import { basename, parsePath, ROOT, workspaceRoot, type BatonPath } from '../core/paths.js';
 import type { Recorder } from '../core/recorder.js';
-import type { EventType, NewEvent } from '../events/event.js';
+import { newEvent, type EventType, type NewEvent } from '../events/event.js';
 import type { EntryMeta, VersionInfo, WalkEntry, WriteResult } from '../storage/driver.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
@@ -99,22 +99,9 @@ export class FileService {
   private emitFor(ctx: OperationContext, type: EventType, extra: Partial<NewEvent> = {}) {
     return async (e: EntryMeta): Promise<void> => {
       const def = this.workspaces.resolve(parsePath(e.path)).def;
-      await this.recorder.emit(
-        {
-          event: type,
-          workspaceId: def.id,
-          workspace: def.name,
-          path: e.path,
-          mimeType: type === 'file.deleted' ? null : e.mimeType,
-          size: type === 'file.deleted' ? 0 : e.size,
-          etag: type === 'file.deleted' ? null : e.etag,
-          version: e.version,
-          actor: ctx.actor,
-          ...(ctx.causation ? { causation: ctx.causation } : {}),
-          ...extra,
-        },
-        { index: type === 'file.deleted' ? 'del' : 'set' },
-      );
+      await this.recorder.emit(newEvent(type, def, e, ctx.actor, { ...(ctx.causation ? { causation: ctx.causation } : {}), ...extra }), {
+        index: type === 'file.deleted' ? 'del' : 'set',
+      });
     };
   }
 

@@ -10,7 +10,10 @@ export interface FileHead {
   modifiedAt: string;
   /** The content type the backend keeps with the bytes (S3 does), or null when it keeps none. */
   contentType: string | null;
-  /** The Baton write that made these bytes, when the backend records it on the object itself. */
+  /**
+   * The Baton write that made these bytes, when the backend records it on the object itself:
+   * it names the writer of bytes whose log record a crash cut off, and spares reading the log.
+   */
   stamp: { version: number; actor: string } | null;
 }
 
@@ -43,12 +46,6 @@ export interface HeldLock {
 export interface BackendCapabilities {
   /** A folder with everything in it moves in one step; without it, folder moves are refused. */
   folderMoves: boolean;
-  /**
-   * The backend records the writer and version on the bytes themselves (object metadata), so
-   * the live version needs no log record until it is superseded. Without it, every version is
-   * logged when it is written.
-   */
-  stampsObjects: boolean;
 }
 
 export interface PutOptions {

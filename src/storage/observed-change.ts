@@ -1,6 +1,6 @@
 import type { Recorder } from '../core/recorder.js';
 import type { BatonPath } from '../core/paths.js';
-import type { BatonEvent } from '../events/event.js';
+import { newEvent, type BatonEvent } from '../events/event.js';
 import type { EntryMeta } from '../storage/driver.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
 
@@ -16,15 +16,12 @@ export function emitObserved(
   indexed: string | null,
   observed: { entry: EntryMeta | null; actor: string; deletedVersion: number | null },
 ): Promise<BatonEvent | null> {
-  const base = { workspaceId: def.id, workspace: def.name, path: p.full, actor: observed.actor };
-  const { entry } = observed;
+  const { entry, actor } = observed;
   if (entry) {
     if (indexed === entry.etag) return Promise.resolve(null);
-    return recorder.emit(
-      { ...base, event: indexed ? 'file.updated' : 'file.created', mimeType: entry.mimeType, size: entry.size, etag: entry.etag, version: entry.version },
-      { index: 'set', onlyIfChanged: true },
-    );
+    return recorder.emit(newEvent(indexed ? 'file.updated' : 'file.created', def, entry, actor), { index: 'set', onlyIfChanged: true });
   }
   if (indexed === null) return Promise.resolve(null);
-  return recorder.emit({ ...base, event: 'file.deleted', mimeType: null, size: 0, etag: null, version: observed.deletedVersion }, { index: 'del', onlyIfChanged: true });
+  const gone = { path: p.full, mimeType: null, size: 0, etag: null, version: observed.deletedVersion };
+  return recorder.emit(newEvent('file.deleted', def, gone, actor), { index: 'del', onlyIfChanged: true });
 }

@@ -34,7 +34,9 @@ const LISTING_CACHE_MAX = 100_000;
  *   where they went.
  * - Bytes written behind Baton's back are one version past what the log knows, by the
  *   backend's outside actor, until a change records them.
- * - Versions are numbered from 1 without gaps or reuse, across deletions and moves.
+ * - Versions are numbered from 1 without gaps or reuse, across deletions, moves and changes
+ *   made behind Baton's back: every version is logged when it is written, so a foreign
+ *   overwrite or removal of the live bytes cannot take its number.
  */
 export class VersionedStore implements StorageDriver {
   /**
@@ -189,7 +191,7 @@ export class VersionedStore implements StorageDriver {
     if (!rec) throw new BatonError('not_found', `${p.full} has no version ${version}`);
     if (rec.deleted) throw new BatonError('not_found', `version ${version} of ${p.full} is a deletion marker`);
     const body = await this.backend.getVersion(p, version);
-    if (!body) throw new BatonError('not_found', `version ${version} of ${p.full}: ${goneWhy(rec)}`);
+    if (!body) throw new BatonError('not_found', `version ${version} of ${p.full}: ${goneWhy(records, version)}`);
     const entry: EntryMeta = { path: p.full, type: 'file', size: rec.size, etag: rec.etag, mimeType: rec.mimeType, modifiedAt: rec.time, version: rec.version };
     return { entry, body };
   }
@@ -207,9 +209,7 @@ export class VersionedStore implements StorageDriver {
   }
 
   async lastRecord(p: BatonPath): Promise<VersionInfo | null> {
-    const log = this.backend.log(p);
-    const [latest, cur] = await Promise.all([log.latest(), this.backend.headFile(p)]);
-    const rec = cur ? this.recordOf(p, cur, latest) : latest;
+    const rec = await this.backend.log(p).latest();
     return rec ? withoutMovedTo(rec) : null;
   }
 
@@ -273,7 +273,7 @@ export class VersionedStore implements StorageDriver {
     const rec: VersionRecord = { version, etag: put.etag, size: put.size, mimeType: opts.mimeType, time: new Date().toISOString(), actor: opts.actor, deleted: false };
     // The record and the folder entry must be durable before the event and the acknowledgement;
     // neither waits for the other.
-    await Promise.all([this.backend.capabilities.stampsObjects ? null : log.append(rec), this.backend.durable([p])]);
+    await Promise.all([log.append(rec), this.backend.durable([p])]);
     const result: WriteResult = { entry: this.fileEntry(p, put, version, opts.mimeType), created: !cur };
     await opts.onCommit?.(result);
     return result;
@@ -355,7 +355,7 @@ export class VersionedStore implements StorageDriver {
     const toRec: VersionRecord = { version, etag: moved.etag, size: moved.size, mimeType: fromRec.mimeType, time: new Date().toISOString(), actor, deleted: false };
     await Promise.all([
       fromLog.append({ ...tombstone(fromRec.version + 1, actor), movedTo: to.full }),
-      this.backend.capabilities.stampsObjects ? null : toLog.append(toRec),
+      toLog.append(toRec),
     ]);
   }
 
@@ -420,7 +420,7 @@ export class VersionedStore implements StorageDriver {
       // The live bytes are kept first, so restoring the live version reads them from the kept copy.
       const kept = cur ? await this.preserve(p, cur, log, { keepBytes: true }) : null;
       const source = await this.backend.spoolVersion(p, version).catch((err: unknown) => {
-        if (err instanceof BatonError && err.code === 'not_found') throw new BatonError('not_found', `version ${version} of ${p.full}: ${goneWhy(rec)}`);
+        if (err instanceof BatonError && err.code === 'not_found') throw new BatonError('not_found', `version ${version} of ${p.full}: ${goneWhy(records, version)}`);
         throw err;
       });
       try {
@@ -430,7 +430,7 @@ export class VersionedStore implements StorageDriver {
         const put = await this.backend.put(p, source, { createOnly: false, replaces: cur, mimeType, stamp: { version: next, actor: opts.actor } }, lock);
         if (put === 'exists') throw new BatonError('conflict', `${p.full} changed while being restored; try again`);
         const written: VersionRecord = { version: next, etag: put.etag, size: put.size, mimeType, time: new Date().toISOString(), actor: opts.actor, deleted: false };
-        await Promise.all([this.backend.capabilities.stampsObjects ? null : log.append(written), this.backend.durable([p])]);
+        await Promise.all([log.append(written), this.backend.durable([p])]);
         const result = { entry: this.fileEntry(p, put, next, mimeType), created: !cur, restoredFrom: version };
         await opts.onCommit?.(result);
         return result;
@@ -468,8 +468,10 @@ function checkPreconditions(p: BatonPath, cur: FileHead | null, opts: { ifMatch?
   if (opts.ifMatch !== undefined && cur?.etag !== opts.ifMatch) throw new BatonError('precondition_failed', `${p.full} does not match the given etag`);
 }
 
-function goneWhy(rec: VersionRecord): string {
-  return rec.movedTo ? `its bytes were moved to ${rec.movedTo}` : 'its bytes are no longer kept';
+/** Why a version's bytes are not kept: a move took them (its tombstone, the next record, says where), or they were dropped. */
+function goneWhy(records: readonly VersionRecord[], version: number): string {
+  const movedTo = records.find((r) => r.version === version + 1 && r.deleted)?.movedTo;
+  return movedTo ? `its bytes were moved to ${movedTo}` : 'its bytes are no longer kept';
 }
 
 function tombstone(version: number, actor: string): VersionRecord {

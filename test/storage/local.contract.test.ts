@@ -34,4 +34,4 @@ storageContract('local disk', async () => {
       await server.stop();
     },
   };
-}, { knownGaps: ['moved-version-message', 'walk-resume-after-folder'] });
+}, {});

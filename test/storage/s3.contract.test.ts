@@ -43,4 +43,4 @@ storageContract('s3 (s3rver)', async () => {
       await Promise.all([server.stop(), s3.destroy()]);
     },
   };
-}, { knownGaps: ['moved-version-message', 'outside-overwrite-numbering', 'outside-removal-numbering', 'last-record-outside'] });
+}, {});

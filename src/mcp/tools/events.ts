@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { CreatedSubscription, EventPage } from '../../api/schemas.js';
-import { EVENT_TYPES } from '../../events/event.js';
+import { CreatedSubscription, EVENT_TYPE_NAMES, EventPage } from '../../api/schemas.js';
 import { defineJsonTool, mcpGlob, type AnyTool } from './types.js';
 
 /** Long enough to be useful, short enough for MCP clients' usual 60 s request timeout. */
@@ -48,7 +47,7 @@ const subscribe = defineJsonTool({
   input: {
     url: z.string().describe('The receiver, e.g. https://agent.example/hooks/baton'),
     paths: z.array(z.string()).min(1).describe('Globs of the paths to watch, e.g. ["/demo/inbox/**"]'),
-    events: z.array(z.enum(EVENT_TYPES)).optional().describe('Only these event types (default: all)'),
+    events: z.array(z.enum(EVENT_TYPE_NAMES)).optional().describe('Only these event types (default: all)'),
   },
   requires: ['subscribe'],
   annotations: { title: 'Subscribe (Webhook)', readOnlyHint: false, idempotentHint: false, destructiveHint: false, openWorldHint: true },

@@ -65,7 +65,7 @@ function jsonResult(body: Record<string, unknown>): CallToolResult {
 }
 
 /**
- * An MCP path in canonical form. Paths follow the REST rules (brief §7); one without a leading
+ * An MCP path in canonical form. Paths follow the REST rules; one without a leading
  * `/` is read from `/`, so `demo/notes.md` is `/demo/notes.md`.
  */
 export function mcpPath(input: string, opts: { allowRoot?: boolean } = {}): string {

@@ -65,7 +65,7 @@ class TempFile implements Spooled {
 export class LocalBackend implements StorageBackend {
   readonly name = 'local';
   readonly outsideActor = 'fs';
-  readonly capabilities = { folderMoves: true, stampsObjects: false };
+  readonly capabilities = { folderMoves: true };
   private realRoot = '';
   private readonly tmpDir: string;
   private readonly historyDir: string;
@@ -289,12 +289,17 @@ export class LocalBackend implements StorageBackend {
   }
 
   async keep(p: BatonPath, _head: FileHead, version: number): Promise<void> {
-    await copyFile(this.abs(p), this.history(p).blob(version), fsc.COPYFILE_FICLONE);
+    const hist = this.history(p);
+    // The log may not exist yet (bytes dropped behind Baton's back), and is appended meanwhile.
+    mkdirSync(hist.dir, { recursive: true });
+    await copyFile(this.abs(p), hist.blob(version), fsc.COPYFILE_FICLONE);
   }
 
   async remove(p: BatonPath, _head: FileHead, version: number): Promise<void> {
+    const hist = this.history(p);
+    mkdirSync(hist.dir, { recursive: true });
     // Renaming the live file into the history both removes it and keeps its bytes, atomically.
-    await rename(this.abs(p), this.history(p).blob(version));
+    await rename(this.abs(p), hist.blob(version));
   }
 
   async rename(from: BatonPath, to: BatonPath, opts: RenameOptions): Promise<FileHead | 'gone' | 'exists'> {
@@ -394,8 +399,19 @@ export class LocalBackend implements StorageBackend {
   // ---- listing ----------------------------------------------------------------------------
 
   async *list(dir: BatonPath, opts: WalkOptions): AsyncGenerator<ListedEntry> {
-    const after = opts.after ? opts.after.segments.slice(dir.segments.length) : null;
+    let after = opts.after ? opts.after.segments.slice(dir.segments.length) : null;
+    // A recursive walk that last yielded a folder resumes inside it: an empty last segment sorts
+    // before every name, so the folder's entries come next.
+    if (after && opts.recursive && this.isFolder(opts.after!)) after = [...after, ''];
     yield* this.listDir(dir, after, opts);
+  }
+
+  private isFolder(p: BatonPath): boolean {
+    try {
+      return this.resolveExisting(p)?.isDirectory() ?? false;
+    } catch {
+      return false;
+    }
   }
 
   /** Depth-first in name order; `after` holds the remaining segments of the resume point. */

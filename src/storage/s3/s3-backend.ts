@@ -75,14 +75,13 @@ class S3Spool implements Spooled {
  * S3 has no rename and (on many servers) no conditional writes, so every change of a path runs
  * under a per-path Redis lock shared by all replicas. A move is copy-then-delete; a Redis claim
  * on the source object makes it exactly-once even if a lock lapsed. An object's ETag is its
- * etag, and its metadata names the Baton write that made it (the stamp), so the live version
- * needs no log record until it is superseded.
+ * etag, and its metadata names the Baton write that made it (the stamp).
  */
 export class S3Backend implements StorageBackend, BucketView {
   readonly name = 's3';
   readonly outsideActor = 's3';
   /** S3 has no folder rename: moving a folder would be a copy of every object, not one step. */
-  readonly capabilities = { folderMoves: false, stampsObjects: true };
+  readonly capabilities = { folderMoves: false };
   readonly layout: S3Layout;
   readonly s3: S3Client;
   readonly bucket: string;
