@@ -46,6 +46,11 @@ const fileHeaders: Json = {
 };
 
 const op = (operationId: string, tag: string, summary: string, rest: Json): Json => ({ operationId, tags: [tag], summary, ...rest });
+const mcpSession = (required: boolean): Json => ({ name: 'Mcp-Session-Id', in: 'header', required, schema: { type: 'string' }, description: 'the session initialize opened' });
+const jsonRpcError = (description: string): Json => ({
+  description: `${description} (a JSON-RPC error)`,
+  content: { 'application/json': { schema: { type: 'object', properties: { jsonrpc: { type: 'string' }, error: { type: 'object' }, id: {} } } } },
+});
 
 const paths: Record<string, Json> = {
   '/v1/files/{path}': {
@@ -225,12 +230,32 @@ const paths: Record<string, Json> = {
   },
   '/mcp': {
     post: op('mcp', 'mcp', 'MCP over Streamable HTTP (JSON-RPC 2.0); the tools mirror this API', {
+      description: 'initialize opens a session: the answer carries Mcp-Session-Id, which later requests send. A request without one that is not initialize is answered statelessly.',
+      parameters: [mcpSession(false)],
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'a JSON-RPC 2.0 request or batch' } } } },
       responses: {
-        '200': { description: 'a JSON-RPC response, or an event stream of them', content: { 'application/json': { schema: { type: 'object' } }, 'text/event-stream': { schema: { type: 'string' } } } },
+        '200': {
+          description: 'a JSON-RPC response, or an event stream of them',
+          headers: { 'Mcp-Session-Id': { description: 'the session initialize opened', schema: { type: 'string' } } },
+          content: { 'application/json': { schema: { type: 'object' } }, 'text/event-stream': { schema: { type: 'string' } } },
+        },
         '202': { description: 'a notification or response was accepted' },
+        '404': jsonRpcError('no such session for this key: send initialize again'),
         ...errors(400, 401),
       },
+    }),
+    get: op('mcpStream', 'mcp', "A session's stream of server notifications (notifications/resources/updated)", {
+      parameters: [mcpSession(true)],
+      responses: {
+        '200': { description: 'server-sent events, one JSON-RPC notification each', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        '400': jsonRpcError('no Mcp-Session-Id'),
+        '404': jsonRpcError('no such session for this key'),
+        ...errors(401),
+      },
+    }),
+    delete: op('mcpEndSession', 'mcp', 'End a session', {
+      parameters: [mcpSession(true)],
+      responses: { '200': { description: 'ended' }, '400': jsonRpcError('no Mcp-Session-Id'), '404': jsonRpcError('no such session for this key'), ...errors(401) },
     }),
   },
   '/healthz': { get: op('health', 'operations', 'Liveness', { security: [], responses: { '200': json('alive', S.Health), ...errors(400) } }) },

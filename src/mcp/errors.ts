@@ -23,3 +23,17 @@ export function describeError(err: unknown, onInternal?: (err: unknown) => void)
 export function errorResult(e: ToolError): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }], structuredContent: { error: { code: e.code, message: e.message } } };
 }
+
+/**
+ * A JSON-RPC error whose message goes on the wire as written. The SDK's McpError puts
+ * "MCP error <code>: " in front of its message, and the receiving SDK adds its own again.
+ */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}

@@ -506,11 +506,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** A session's stream of server notifications (notifications/resources/updated) */
+        get: operations["mcpStream"];
         put?: never;
-        /** MCP over Streamable HTTP (JSON-RPC 2.0); the tools mirror this API */
+        /**
+         * MCP over Streamable HTTP (JSON-RPC 2.0); the tools mirror this API
+         * @description initialize opens a session: the answer carries Mcp-Session-Id, which later requests send. A request without one that is not initialize is answered statelessly.
+         */
         post: operations["mcp"];
-        delete?: never;
+        /** End a session */
+        delete: operations["mcpEndSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2252,10 +2257,64 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    mcpStream: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the session initialize opened */
+                "Mcp-Session-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description server-sent events, one JSON-RPC notification each */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description no Mcp-Session-Id (a JSON-RPC error) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jsonrpc?: string;
+                        error?: Record<string, never>;
+                        id?: unknown;
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            /** @description no such session for this key (a JSON-RPC error) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jsonrpc?: string;
+                        error?: Record<string, never>;
+                        id?: unknown;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
     mcp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the session initialize opened */
+                "Mcp-Session-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2268,6 +2327,8 @@ export interface operations {
             /** @description a JSON-RPC response, or an event stream of them */
             200: {
                 headers: {
+                    /** @description the session initialize opened */
+                    "Mcp-Session-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2284,6 +2345,68 @@ export interface operations {
             };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
+            /** @description no such session for this key: send initialize again (a JSON-RPC error) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jsonrpc?: string;
+                        error?: Record<string, never>;
+                        id?: unknown;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    mcpEndSession: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the session initialize opened */
+                "Mcp-Session-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no Mcp-Session-Id (a JSON-RPC error) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jsonrpc?: string;
+                        error?: Record<string, never>;
+                        id?: unknown;
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            /** @description no such session for this key (a JSON-RPC error) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jsonrpc?: string;
+                        error?: Record<string, never>;
+                        id?: unknown;
+                    };
+                };
+            };
             default: components["responses"]["Error"];
         };
     };
