@@ -108,8 +108,10 @@ export async function startBaton(settings: Settings, opts: { onAdminToken?: (tok
       const body = JSON.stringify(new BatonError('bad_request', parserMessage(err.code)).toJSON());
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nBaton-Error-Code: bad_request\r\nConnection: close\r\n\r\n${body}`);
       socket.resume();
-      // A client that keeps its side open does not keep the socket.
-      setTimeout(() => socket.destroy(), 1_000).unref();
+      // A client that keeps its side open does not keep the socket. Not sooner: destroying a
+      // socket with unread input sends a reset, and a reset makes a client slow to read (a
+      // loaded machine) drop the answer it already received.
+      setTimeout(() => socket.destroy(), 5_000).unref();
     } else {
       socket.destroy();
     }
