@@ -16,14 +16,8 @@ import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import { scanContent, type LineMatch } from './content-scan.js';
 
-export interface ListEntry {
-  path: string;
-  type: 'file' | 'directory';
-  size: number;
-  etag: string | null;
-  mimeType: string | null;
-  modifiedAt: string;
-}
+/** A listing's entry: what the driver knows, less the version (a listing does not show it). */
+export type ListEntry = Omit<EntryMeta, 'version'>;
 
 export interface SearchResult {
   path: string;

@@ -251,6 +251,17 @@ export class VersionedStore implements StorageDriver {
 
   // ---- writes -----------------------------------------------------------------------------
 
+  /**
+   * Why a new file could not be created at `p`, or null. Asked beside the head of the path
+   * itself: its answer only matters when nothing is there.
+   */
+  private creationProblem(p: BatonPath): Promise<unknown> {
+    return this.backend.prepareCreate(p).then(
+      () => null,
+      (err: unknown) => err,
+    );
+  }
+
   async write(p: BatonPath, body: Readable, opts: WriteOptions): Promise<WriteResult> {
     if (p.rel === '') {
       body.destroy();
@@ -277,10 +288,7 @@ export class VersionedStore implements StorageDriver {
     const [cur, latestLogged, problem] = await Promise.all([
       this.backend.headFile(p),
       log.latest(),
-      this.backend.prepareCreate(p).then(
-        () => null,
-        (err: unknown) => err,
-      ),
+      this.creationProblem(p),
     ]);
     if (!cur && problem) throw problem;
     checkPreconditions(p, cur, opts);
@@ -340,10 +348,7 @@ export class VersionedStore implements StorageDriver {
         this.backend.headFile(from),
         this.backend.headFile(to),
         toLog.latest(),
-        this.backend.prepareCreate(to).then(
-          () => null,
-          (err: unknown) => err,
-        ),
+        this.creationProblem(to),
       ]);
       if (!cur) throw new BatonError('not_found', `${from.full} does not exist`);
       if (dest && !opts.overwrite) throw new BatonError('conflict', `${to.full} already exists`);
@@ -426,10 +431,7 @@ export class VersionedStore implements StorageDriver {
       const [cur, records, problem] = await Promise.all([
         this.backend.headFile(p),
         log.all(),
-        this.backend.prepareCreate(p).then(
-          () => null,
-          (err: unknown) => err,
-        ),
+        this.creationProblem(p),
       ]);
       if (!cur && problem) throw problem;
       const curRec = cur ? this.recordOf(p, cur, records.at(-1) ?? null) : null;

@@ -8,6 +8,7 @@ import type { EventLog } from '../../events/event-log.js';
 import type { WorkspaceDefinition } from '../../workspaces/definition.js';
 import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
 import { reportOutsideChange } from '../observed-change.js';
+import { PathQueue } from '../path-queue.js';
 import { etagOf } from './etag.js';
 import { FolderWatches } from './folder-watches.js';
 
@@ -34,7 +35,7 @@ export class DiskWatcher implements OutsideWatcher {
   private watches: FolderWatches | null = null;
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
-  private pending = new Set<string>();
+  private readonly queue = new PathQueue((batch) => this.checkAll(batch));
   private readonly settling = new Map<string, NodeJS.Timeout>();
   /**
    * The etag of the last file event this process recorded per path. Most changes the watches
@@ -43,7 +44,6 @@ export class DiskWatcher implements OutsideWatcher {
    */
   private readonly recorded = new Map<string, string>();
   private unlisten: (() => void) | null = null;
-  private draining: Promise<void> | null = null;
   private stopped = false;
   private readonly def: WorkspaceDefinition;
   private readonly events: EventLog;
@@ -110,7 +110,7 @@ export class DiskWatcher implements OutsideWatcher {
     this.settling.clear();
     this.watches?.close();
     await this.scanning;
-    await this.draining;
+    await this.queue.stop();
   }
 
   private toPath(abs: string): BatonPath | null {
@@ -126,16 +126,7 @@ export class DiskWatcher implements OutsideWatcher {
   private enqueue(abs: string): void {
     const p = this.toPath(abs);
     if (!p) return;
-    this.pending.add(p.full);
-    this.draining ??= this.drain().finally(() => (this.draining = null));
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.size > 0 && !this.stopped) {
-      const batch = [...this.pending];
-      this.pending.clear();
-      await this.checkAll(batch.map((full) => parsePath(full)));
-    }
+    this.queue.add(p);
   }
 
   /** Check paths CHECKS_AT_ONCE at a time: each waits on the disk, Redis and its lock, not on the others. */

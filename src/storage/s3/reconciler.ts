@@ -4,6 +4,7 @@ import type { EventLog } from '../../events/event-log.js';
 import type { WorkspaceDefinition } from '../../workspaces/definition.js';
 import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
 import { reportOutsideChange } from '../observed-change.js';
+import { PathQueue } from '../path-queue.js';
 import type { S3Layout } from './keys.js';
 import { isMinio, listenMinio } from './minio-events.js';
 
@@ -39,8 +40,9 @@ export class S3Reconciler implements OutsideWatcher {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
-  private pending = new Set<string>();
-  private draining: Promise<void> | null = null;
+  private readonly queue = new PathQueue(async (batch) => {
+    for (const p of batch) await this.check(p);
+  });
   private listener: { stop(): void } | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
@@ -69,7 +71,7 @@ export class S3Reconciler implements OutsideWatcher {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.listener?.stop();
     await this.running;
-    await this.draining;
+    await this.queue.stop();
   }
 
   private async startNotifications(): Promise<void> {
@@ -99,16 +101,7 @@ export class S3Reconciler implements OutsideWatcher {
     } catch {
       return;
     }
-    this.pending.add(p.full);
-    this.draining ??= this.drain().finally(() => (this.draining = null));
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.size > 0 && !this.stopped) {
-      const batch = [...this.pending];
-      this.pending.clear();
-      for (const full of batch) await this.check(parsePath(full));
-    }
+    this.queue.add(p);
   }
 
   reconcileSoon(): void {

@@ -209,23 +209,23 @@ export class S3Backend implements StorageBackend, BucketView {
     };
   }
 
-  private async headKey(p: BatonPath): Promise<FileHead | null> {
+  /** HEAD of any key; null when nothing is there. */
+  private async headObject(key: string): Promise<HeadObjectCommandOutput | null> {
     try {
-      return this.fileHead(p, await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.layout.fileKey(p) })));
+      return await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (err) {
       if (isMissing(err)) return null;
       throw this.fail(err, 'reading metadata');
     }
   }
 
+  private async headKey(p: BatonPath): Promise<FileHead | null> {
+    const out = await this.headObject(this.layout.fileKey(p));
+    return out ? this.fileHead(p, out) : null;
+  }
+
   private async exists(key: string): Promise<boolean> {
-    try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return true;
-    } catch (err) {
-      if (isMissing(err)) return false;
-      throw this.fail(err, 'reading metadata');
-    }
+    return (await this.headObject(key)) !== null;
   }
 
   private async deleteKey(key: string): Promise<void> {
@@ -264,8 +264,7 @@ export class S3Backend implements StorageBackend, BucketView {
       );
       const etag = bareS3Etag(out.CopyObjectResult?.ETag);
       if (etag) return etag;
-      const again = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: to })).catch(() => null);
-      return bareS3Etag(again?.ETag);
+      return bareS3Etag((await this.headObject(to).catch(() => null))?.ETag);
     } catch (err) {
       if (isMissing(err)) throw new BatonError('not_found', 'the object was removed while being copied');
       if (isPreconditionFailed(err)) throw new BatonError('conflict', 'the object changed while being copied; try again');
@@ -379,13 +378,8 @@ export class S3Backend implements StorageBackend, BucketView {
 
   async spoolVersion(p: BatonPath, version: number): Promise<Spooled> {
     const key = this.layout.blobKey(p.rel, version);
-    let out;
-    try {
-      out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-    } catch (err) {
-      if (isMissing(err)) throw new BatonError('not_found', `version ${version} of ${p.full} is not kept`);
-      throw this.fail(err, 'reading metadata');
-    }
+    const out = await this.headObject(key);
+    if (!out) throw new BatonError('not_found', `version ${version} of ${p.full} is not kept`);
     // The kept copy itself is the source of a server-side copy; it stays where it is.
     return new S3Spool({ kind: 'staged', key, size: Number(out.ContentLength ?? 0) }, null);
   }
