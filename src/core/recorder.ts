@@ -55,9 +55,26 @@ export class Recorder {
   async emit(input: NewEvent, opts: AppendOptions): Promise<BatonEvent | null> {
     const event = await this.events.append(input, opts);
     if (!event) return null;
-    this.metrics.events.inc({ event: event.event, source: event.actor === 'fs' || event.actor === 's3' ? event.actor : 'api' });
-    for (const l of this.listeners) await l(event).catch((err) => this.log.warn({ err: String(err), event: event.id }, 'event listener failed'));
+    await this.recorded(event);
     this.dispatcher.fanout(event).catch((err) => this.log.warn({ err: String(err), event: event.id }, 'fanout deferred to catch-up'));
     return event;
+  }
+
+  /**
+   * `emit` for a burst of events of one workspace (changes an observer found together): one
+   * append for all of them and one enqueue of all their deliveries. Returns, per input, the
+   * event, or null where `onlyIfChanged` found nothing new.
+   */
+  async emitMany(items: ReadonlyArray<{ input: NewEvent; opts: AppendOptions }>): Promise<Array<BatonEvent | null>> {
+    const out = await this.events.appendMany(items);
+    const events = out.filter((e): e is BatonEvent => e !== null);
+    for (const event of events) await this.recorded(event);
+    if (events.length > 0) this.dispatcher.fanoutEvents(events).catch((err) => this.log.warn({ err: String(err), events: events.length }, 'fanout deferred to catch-up'));
+    return out;
+  }
+
+  private async recorded(event: BatonEvent): Promise<void> {
+    this.metrics.events.inc({ event: event.event, source: event.actor === 'fs' || event.actor === 's3' ? event.actor : 'api' });
+    for (const l of this.listeners) await l(event).catch((err) => this.log.warn({ err: String(err), event: event.id }, 'event listener failed'));
   }
 }

@@ -35,6 +35,40 @@ redis.call('PUBLISH', '${NOTIFY_CHANNEL}', ARGV[8] .. ':' .. seq)
 return seq
 `);
 
+/**
+ * APPEND for many events of one workspace in one call, each judged in turn exactly as APPEND
+ * judges one (8 arguments per event, in APPEND's order); returns each event's seq, 0 when
+ * `onlyIfChanged` dropped it. One round trip and one notification for a burst of changes.
+ */
+const APPEND_MANY = new LuaScript(`
+local seqs = {}
+local last = 0
+for i = 0, #ARGV / 8 - 1 do
+  local b = i * 8
+  local path, etag, mode, json, from, onlyIfChanged, id = ARGV[b+1], ARGV[b+2], ARGV[b+3], ARGV[b+4], ARGV[b+5], ARGV[b+6], ARGV[b+7]
+  local skip = false
+  if onlyIfChanged == '1' then
+    local cur = redis.call('HGET', KEYS[3], path)
+    if mode == 'set' and cur == etag then skip = true end
+    if mode == 'del' and not cur then skip = true end
+  end
+  if skip then
+    seqs[i + 1] = 0
+  else
+    local seq = redis.call('INCR', KEYS[1])
+    local body = string.sub(json, 1, -2) .. ',"seq":' .. seq .. '}'
+    redis.call('XADD', KEYS[2], seq .. '-0', 'e', body)
+    if mode == 'set' then redis.call('HSET', KEYS[3], path, etag) elseif mode == 'del' then redis.call('HDEL', KEYS[3], path) end
+    if from ~= '' then redis.call('HDEL', KEYS[3], from) end
+    redis.call('HSET', KEYS[4], id, seq)
+    seqs[i + 1] = seq
+    last = seq
+  end
+end
+if last > 0 then redis.call('PUBLISH', '${NOTIFY_CHANNEL}', ARGV[8] .. ':' .. last) end
+return seqs
+`);
+
 export interface AppendOptions {
   /** How the event changes the index: 'set' the path's etag, 'del' it, or leave it. */
   index: 'set' | 'del' | 'none';
@@ -84,6 +118,25 @@ export class EventLog {
     return seq === 0 ? null : { ...event, seq };
   }
 
+  /**
+   * Append the events of one workspace in one script call, in order, each with its options.
+   * Returns, per input, the event with its seq, or null when `onlyIfChanged` found nothing new.
+   */
+  async appendMany(items: ReadonlyArray<{ input: NewEvent; opts: AppendOptions }>): Promise<Array<BatonEvent | null>> {
+    if (items.length === 0) return [];
+    const ws = items[0]!.input.workspace;
+    if (items.some((it) => it.input.workspace !== ws)) throw new Error('appendMany: events of one workspace only');
+    const time = new Date().toISOString();
+    const events = items.map(({ input }) => ({ ...input, id: newEventId(), time: input.time ?? time }));
+    const args: string[] = [];
+    events.forEach((event, i) => {
+      const { input, opts } = items[i]!;
+      args.push(input.path, input.etag ?? '', opts.index, JSON.stringify(event), input.from ?? '', opts.onlyIfChanged ? '1' : '0', event.id, ws);
+    });
+    const seqs = (await APPEND_MANY.run(this.redis, [k.seq(ws), k.stream(ws), k.index(ws), k.ids(ws)], args)) as number[];
+    return events.map((event, i) => (seqs[i] ? { ...event, seq: seqs[i] } : null));
+  }
+
   async lastSeq(ws: string): Promise<number> {
     return Number((await this.redis.get(k.seq(ws))) ?? 0);
   }
@@ -108,6 +161,24 @@ export class EventLog {
 
   async indexed(ws: string, path: string): Promise<string | null> {
     return this.redis.hget(k.index(ws), path);
+  }
+
+  /** The paths the index holds, a chunk at a time (HSCAN: no copy of the whole index in memory). */
+  async *indexedPaths(ws: string, chunk: number): AsyncGenerator<string[]> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(k.index(ws), cursor, 'COUNT', chunk);
+      cursor = next;
+      const paths: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) paths.push(flat[i]!);
+      if (paths.length > 0) yield paths;
+    } while (cursor !== '0');
+  }
+
+  /** `indexed` for many paths of one workspace in one round trip, in the same order. */
+  async indexedMany(ws: string, paths: readonly string[]): Promise<Array<string | null>> {
+    if (paths.length === 0) return [];
+    return this.redis.hmget(k.index(ws), ...paths);
   }
 
   /** Drop events older than the retention, in batches; the index is kept (it describes the present). */

@@ -1,29 +1,28 @@
-import type { Recorder } from '../core/recorder.js';
 import type { BatonPath } from '../core/paths.js';
-import { newEvent, type BatonEvent } from '../events/event.js';
+import type { AppendOptions } from '../events/event-log.js';
+import { newEvent, type BatonEvent, type NewEvent } from '../events/event.js';
 import type { EntryMeta, ObserveContext, StorageDriver } from './driver.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
 
 /**
- * Report what a watcher or reconciler observed at a path, if its last event does not already
- * describe it: a file whose etag differs from the index is created or updated, a path the index
- * knows but storage no longer has is deleted. Callers hold the path's lock and decide the actor.
+ * The event that reports what a watcher or reconciler observed at a path, or null if its last
+ * event already describes it: a file whose etag differs from the index is created or updated, a
+ * path the index knows but storage no longer has is deleted.
  */
-function emitObserved(
-  recorder: Recorder,
+function observedEvent(
   def: WorkspaceDefinition,
   p: BatonPath,
   indexed: string | null,
   observed: { entry: EntryMeta | null; actor: string; deletedVersion: number | null },
-): Promise<BatonEvent | null> {
+): { input: NewEvent; opts: AppendOptions } | null {
   const { entry, actor } = observed;
   if (entry) {
-    if (indexed === entry.etag) return Promise.resolve(null);
-    return recorder.emit(newEvent(indexed ? 'file.updated' : 'file.created', def, entry, actor), { index: 'set', onlyIfChanged: true });
+    if (indexed === entry.etag) return null;
+    return { input: newEvent(indexed ? 'file.updated' : 'file.created', def, entry, actor), opts: { index: 'set', onlyIfChanged: true } };
   }
-  if (indexed === null) return Promise.resolve(null);
+  if (indexed === null) return null;
   const gone = { path: p.full, mimeType: null, size: 0, etag: null, version: observed.deletedVersion };
-  return recorder.emit(newEvent('file.deleted', def, gone, actor), { index: 'del', onlyIfChanged: true });
+  return { input: newEvent('file.deleted', def, gone, actor), opts: { index: 'del', onlyIfChanged: true } };
 }
 
 /**
@@ -37,8 +36,39 @@ export function reportOutsideChange(driver: StorageDriver, ctx: ObserveContext, 
   return driver.withPathLock([p], async () => {
     const [state, indexed] = await Promise.all([driver.observedState(p), ctx.events.indexed(ctx.def.name, p.full)]);
     if (!state) return null;
-    const event = await emitObserved(ctx.recorder, ctx.def, p, indexed, state);
+    const ev = observedEvent(ctx.def, p, indexed, state);
+    const event = ev ? await ctx.recorder.emit(ev.input, ev.opts) : null;
     if (event) await driver.noteOutsideChange(p);
     return event;
+  });
+}
+
+/**
+ * `reportOutsideChange` for a burst of paths (distinct, of one workspace), judged by the same
+ * rule under the same locks, all held at once: one index lookup and one event append for the
+ * whole batch, and one enqueue of their deliveries, rather than a round trip of each per path.
+ * The locks are taken in one sorted order, as every multi-path holder takes them, so batches
+ * and moves cannot wait on each other in a cycle. Returns the events recorded.
+ */
+export function reportOutsideChanges(driver: StorageDriver, ctx: ObserveContext, paths: readonly BatonPath[]): Promise<BatonEvent[]> {
+  if (paths.length === 0) return Promise.resolve([]);
+  return driver.withPathLock(paths, async () => {
+    const [states, indexed] = await Promise.all([
+      Promise.all(paths.map((p) => driver.observedState(p))),
+      ctx.events.indexedMany(
+        ctx.def.name,
+        paths.map((p) => p.full),
+      ),
+    ]);
+    const judged: Array<{ p: BatonPath; ev: { input: NewEvent; opts: AppendOptions } }> = [];
+    paths.forEach((p, i) => {
+      const state = states[i];
+      const ev = state ? observedEvent(ctx.def, p, indexed[i] ?? null, state) : null;
+      if (ev) judged.push({ p, ev });
+    });
+    const events = await ctx.recorder.emitMany(judged.map((j) => j.ev));
+    const reported = judged.filter((_, i) => events[i] !== null);
+    await Promise.all(reported.map((j) => driver.noteOutsideChange(j.p)));
+    return events.filter((e): e is BatonEvent => e !== null);
   });
 }

@@ -1,5 +1,8 @@
 import { parsePath, type BatonPath } from '../core/paths.js';
 
+/** The most paths handed to one check. */
+const MAX_BATCH = 2048;
+
 /**
  * Paths waiting to be checked by an observer of outside changes: a path reported many times
  * while waiting is checked once, and one drain at a time works through them in batches.
@@ -23,10 +26,23 @@ export class PathQueue {
     await this.draining;
   }
 
+  /** Resolves once every path added so far has been checked (or the queue stopped). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  /**
+   * Batches are bounded, so a burst of many thousand paths waits as strings, not as parsed
+   * paths, and paths that settle meanwhile join the next batch.
+   */
   private async drain(): Promise<void> {
     while (this.pending.size > 0 && !this.stopped) {
-      const batch = [...this.pending].map((full) => parsePath(full));
-      this.pending.clear();
+      const batch: BatonPath[] = [];
+      for (const full of this.pending) {
+        this.pending.delete(full);
+        batch.push(parsePath(full));
+        if (batch.length >= MAX_BATCH) break;
+      }
       await this.check(batch);
     }
   }

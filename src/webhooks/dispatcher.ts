@@ -77,11 +77,22 @@ export class Dispatcher {
   async fanout(event: BatonEvent, only?: Subscription[]): Promise<number> {
     const jobs = this.jobsFor(event, only ?? (await this.subs.all()));
     if (jobs.length > 0) await this.queue.addBulk(jobs);
-    if (!only) {
-      if (this.fannedOut.size >= FANNED_OUT_MAX) this.fannedOut.clear();
-      this.fannedOut.add(event.id);
-    }
+    if (!only) this.markFannedOut([event]);
     return jobs.length;
+  }
+
+  /** `fanout` of many events to every subscription, in one addBulk. */
+  async fanoutEvents(events: readonly BatonEvent[]): Promise<number> {
+    const subs = await this.subs.all();
+    const jobs = events.flatMap((event) => this.jobsFor(event, subs));
+    if (jobs.length > 0) await this.queue.addBulk(jobs);
+    this.markFannedOut(events);
+    return jobs.length;
+  }
+
+  private markFannedOut(events: readonly BatonEvent[]): void {
+    if (this.fannedOut.size + events.length > FANNED_OUT_MAX) this.fannedOut.clear();
+    for (const e of events) this.fannedOut.add(e.id);
   }
 
   /**

@@ -7,7 +7,7 @@ import type { BatonEvent } from '../../events/event.js';
 import type { EventLog } from '../../events/event-log.js';
 import type { WorkspaceDefinition } from '../../workspaces/definition.js';
 import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
-import { reportOutsideChange } from '../observed-change.js';
+import { reportOutsideChange, reportOutsideChanges } from '../observed-change.js';
 import { PathQueue } from '../path-queue.js';
 import { etagOf } from './etag.js';
 import { FolderWatches } from './folder-watches.js';
@@ -15,8 +15,12 @@ import { FolderWatches } from './folder-watches.js';
 const SETTLE_MS = 1000;
 /** How long a path must be quiet before it is checked, so a file being written is seen once, whole. */
 const QUIET_MS = 150;
-/** How many changed paths are checked at once. */
-const CHECKS_AT_ONCE = 16;
+/** How many changed paths are judged together, under their locks at once, with one event append. */
+const JUDGE_BATCH = 256;
+/** How many such batches are judged at once: each waits on the disk, Redis and its locks, not on the others. */
+const BATCHES_AT_ONCE = 2;
+/** Paths compared with the index per lookup during a rescan. */
+const SCAN_CHUNK = 1000;
 /** Paths whose last recorded etag is remembered; past this many the memory starts over. */
 const RECORDED_MAX = 50_000;
 
@@ -38,9 +42,11 @@ export class DiskWatcher implements OutsideWatcher {
   private readonly queue = new PathQueue((batch) => this.checkAll(batch));
   private readonly settling = new Map<string, NodeJS.Timeout>();
   /**
-   * The etag of the last file event this process recorded per path. Most changes the watches
-   * report are this process's own writes: a path whose bytes still carry that etag needs no
-   * further look (no Redis, no lock).
+   * The etag of the last file event this process recorded per path for a Baton writer. Most
+   * changes the watches report are this process's own writes: a path whose bytes still carry
+   * that etag needs no further look (no Redis, no lock). Outside changes are not remembered (a
+   * start-up reconcile of a large tree would fill this with files nobody asked about); a second
+   * look at one costs a share of one index lookup per batch.
    */
   private readonly recorded = new Map<string, string>();
   private unlisten: (() => void) | null = null;
@@ -81,7 +87,7 @@ export class DiskWatcher implements OutsideWatcher {
     if (e.workspace !== this.def.name || !e.event.startsWith('file.')) return;
     if (this.recorded.size >= RECORDED_MAX) this.recorded.clear();
     if (e.from) this.recorded.delete(e.from);
-    if (e.event === 'file.deleted' || e.etag === null) this.recorded.delete(e.path);
+    if (e.event === 'file.deleted' || e.etag === null || e.actor === this.driver.outsideActor) this.recorded.delete(e.path);
     else this.recorded.set(e.path, e.etag);
   }
 
@@ -129,13 +135,69 @@ export class DiskWatcher implements OutsideWatcher {
     this.queue.add(p);
   }
 
-  /** Check paths CHECKS_AT_ONCE at a time: each waits on the disk, Redis and its lock, not on the others. */
+  /**
+   * Check a batch of paths: those whose bytes are this process's last recorded write, or that
+   * the index already describes, are settled without a lock; the rest are judged under their
+   * locks, JUDGE_BATCH at a time, BATCHES_AT_ONCE batches at once.
+   */
   private async checkAll(paths: readonly BatonPath[]): Promise<void> {
+    const candidates: Array<{ p: BatonPath; etag: string | null }> = [];
+    const differ: BatonPath[] = [];
+    for (const p of paths) {
+      const seen = this.quickLook(p);
+      if (seen === 'judge') differ.push(p);
+      else if (seen !== 'settled') candidates.push({ p, etag: seen.etag });
+    }
+    try {
+      const known = await this.events.indexedMany(
+        this.def.name,
+        candidates.map((c) => c.p.full),
+      );
+      candidates.forEach((c, i) => {
+        if (c.etag !== (known[i] ?? null)) differ.push(c.p);
+      });
+    } catch (err) {
+      this.log.warn({ workspace: this.def.name, err: String(err) }, 'could not read the event index; judging every changed path');
+      differ.push(...candidates.map((c) => c.p));
+    }
     let i = 0;
     const next = async (): Promise<void> => {
-      while (i < paths.length && !this.stopped) await this.check(paths[i++]!);
+      while (i < differ.length && !this.stopped) {
+        const batch = differ.slice(i, i + JUDGE_BATCH);
+        i += batch.length;
+        await this.judge(batch);
+      }
     };
-    await Promise.all(Array.from({ length: Math.min(CHECKS_AT_ONCE, paths.length) }, next));
+    await Promise.all(Array.from({ length: Math.min(BATCHES_AT_ONCE, Math.ceil(differ.length / JUDGE_BATCH)) }, next));
+  }
+
+  /**
+   * What a path holds, without a lock: 'settled' if nothing need be judged (a folder, left to the
+   * walk; or bytes this process recorded last), 'judge' for anything but a plain file or nothing
+   * (what a symlink stands for is the store's call), else the etag of the file there, or null if
+   * there is none, to compare with the index.
+   */
+  private quickLook(p: BatonPath): { etag: string | null } | 'settled' | 'judge' {
+    const st = lstatSync(this.absOf(p), { bigint: true, throwIfNoEntry: false });
+    if (!st) return { etag: null };
+    if (st.isDirectory()) return 'settled';
+    if (!st.isFile()) return 'judge';
+    const etag = etagOf(st);
+    return this.recorded.get(p.full) === etag ? 'settled' : { etag };
+  }
+
+  /** Judge paths under their locks; if the batch fails, each path alone, so one bad path costs only itself. */
+  private async judge(batch: BatonPath[]): Promise<void> {
+    try {
+      await reportOutsideChanges(this.driver, this.ctx, batch);
+      return;
+    } catch (err) {
+      this.log.warn({ workspace: this.def.name, paths: batch.length, err: String(err) }, 'could not judge a batch of changed paths; judging them one by one');
+    }
+    for (const p of batch) {
+      if (this.stopped) return;
+      await reportOutsideChange(this.driver, this.ctx, p).catch((err: unknown) => this.log.warn({ path: p.full, err: String(err) }, 'could not check a changed path'));
+    }
   }
 
   private absOf(p: BatonPath): string {
@@ -150,19 +212,28 @@ export class DiskWatcher implements OutsideWatcher {
   }
 
   /**
-   * Compare the whole tree with the event index; check every difference under its lock. Only
-   * the etag is needed to compare, so a file costs one stat (of what a symlink the walk kept
-   * points to, as the driver describes it).
+   * Compare the whole tree with the event index and queue every difference to be judged under
+   * its lock. Only the etag is needed to compare, so a file costs one stat (of what a symlink the
+   * walk kept points to, as the driver describes it). The tree and the index are compared a
+   * chunk at a time, so a rescan holds no per-file structure for the whole workspace.
    */
   private async rescan(): Promise<void> {
-    const index = await this.events.indexOf(this.def.name);
-    const seen = new Set<string>();
-    const differ: BatonPath[] = [];
+    const ws = this.def.name;
     let unsettled = false;
-    for await (const e of this.driver.walk(workspaceRoot(this.def.name), { after: null, recursive: true })) {
+    let chunk: Array<{ p: BatonPath; etag: string }> = [];
+    const flush = async () => {
+      const known = await this.events.indexedMany(
+        ws,
+        chunk.map((c) => c.p.full),
+      );
+      chunk.forEach((c, i) => {
+        if (known[i] !== c.etag) this.queue.add(c.p);
+      });
+      chunk = [];
+    };
+    for await (const e of this.driver.walk(workspaceRoot(ws), { after: null, recursive: true })) {
       if (this.stopped) return;
       if (e.type !== 'file') continue;
-      seen.add(e.path.full);
       const st = statSync(this.absOf(e.path), { bigint: true, throwIfNoEntry: false });
       if (!st?.isFile()) continue;
       // A file modified a moment ago may still be being written: its folder watch reports it once it
@@ -171,31 +242,28 @@ export class DiskWatcher implements OutsideWatcher {
         unsettled = true;
         continue;
       }
-      if (index.get(e.path.full) !== etagOf(st)) differ.push(e.path);
+      chunk.push({ p: e.path, etag: etagOf(st) });
+      if (chunk.length >= SCAN_CHUNK) await flush();
     }
-    for (const full of index.keys()) if (!seen.has(full)) differ.push(parsePath(full));
-    await this.checkAll(differ);
+    await flush();
+    // Paths the index knows that are no longer files here (what is there now, if anything, is the judge's call).
+    for await (const paths of this.events.indexedPaths(ws, SCAN_CHUNK)) {
+      if (this.stopped) return;
+      for (const full of paths) {
+        const p = this.toBatonPath(full);
+        if (p && !lstatSync(this.absOf(p), { throwIfNoEntry: false })?.isFile()) this.queue.add(p);
+      }
+    }
+    // Done when every difference found has been judged: rescans do not overlap.
+    await this.queue.idle();
     if (unsettled && !this.stopped) setTimeout(() => this.rescanSoon(), SETTLE_MS).unref();
   }
 
-  /** Report the path's current state if its last event does not already describe it. */
-  private async check(p: BatonPath): Promise<void> {
+  private toBatonPath(full: string): BatonPath | null {
     try {
-      const own = this.recorded.get(p.full);
-      if (own !== undefined) {
-        const cur = lstatSync(this.absOf(p), { bigint: true, throwIfNoEntry: false });
-        if (cur?.isFile() && etagOf(cur) === own) return;
-      }
-      // Settled without the lock too: a folder (left to the walk), and a path the index already
-      // describes (a change recorded by another process, or a path gone and no longer indexed).
-      // Anything else is judged again under the lock.
-      const quick = await this.driver.stat(p).catch(() => null);
-      if (quick?.type === 'directory') return;
-      const known = await this.events.indexed(this.def.name, p.full);
-      if (quick ? known === quick.etag : known === null) return;
-      await reportOutsideChange(this.driver, this.ctx, p);
-    } catch (err) {
-      this.log.warn({ path: p.full, err: String(err) }, 'could not check a changed path');
+      return parsePath(full);
+    } catch {
+      return null;
     }
   }
 }
