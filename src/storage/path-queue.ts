@@ -1,7 +1,7 @@
 import { parsePath, type BatonPath } from '../core/paths.js';
 
 /** The most paths handed to one check. */
-const MAX_BATCH = 2048;
+const MAX_BATCH = 512;
 
 /**
  * Paths waiting to be checked by an observer of outside changes: a path reported many times

@@ -16,7 +16,7 @@ const SETTLE_MS = 1000;
 /** How long a path must be quiet before it is checked, so a file being written is seen once, whole. */
 const QUIET_MS = 150;
 /** How many changed paths are judged together, under their locks at once, with one event append. */
-const JUDGE_BATCH = 256;
+const JUDGE_BATCH = 64;
 /** How many such batches are judged at once: each waits on the disk, Redis and its locks, not on the others. */
 const BATCHES_AT_ONCE = 2;
 /** Paths compared with the index per lookup during a rescan. */
