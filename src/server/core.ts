@@ -68,7 +68,7 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
   const wh = settings.webhook;
   const dispatcher = new Dispatcher(redisUrl, redis, eventLog, subs, wh.retrySchedule.length + 1, () => workspaces.list().map((w) => w.def.name), log);
   const policy = new UrlPolicy(wh.deny, wh.allow);
-  const worker = new DeliveryWorker({ redisUrl, retrySchedule: wh.retrySchedule, timeoutMs: wh.timeoutMs, concurrency: 64 }, subs, attempts, policy, metrics, log);
+  const worker = new DeliveryWorker({ redisUrl, retrySchedule: wh.retrySchedule, timeoutMs: wh.timeoutMs, concurrency: 64, fetchers: 4 }, subs, attempts, policy, metrics, log);
   const recorder = new Recorder(audit, eventLog, dispatcher, metrics, log);
   const ticketStore = new TicketStore(redis);
   const guards = { fencing: new FencingGuard(ticketStore), causation: new CausationGuard(eventLog, workspaces, settings.maxCausationDepth), rates: new RateLimiter(redis) };
