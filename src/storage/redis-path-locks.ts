@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { BatonError } from '../../core/errors.js';
-import { KeyedMutex } from '../../core/keyed-mutex.js';
-import { DELETE_IF_OWNED, RENEW_IF_OWNED } from '../../redis/owned-key.js';
+import { BatonError } from '../core/errors.js';
+import { KeyedMutex } from '../core/keyed-mutex.js';
+import { DELETE_IF_OWNED, RENEW_IF_OWNED } from '../redis/owned-key.js';
 
 /** One held lock: renewed in the background; `assertHeld` checks it before an irreversible step. */
 export class HeldLock {
