@@ -95,7 +95,10 @@ export class RedisPathLocks {
         try {
           return await step(i + 1);
         } finally {
-          await lock.release();
+          // Not awaited: the release goes out on this connection before any later SET of this
+          // process, and Redis runs one connection's commands in order, so the next holder here
+          // cannot be refused by it; the holder's answer does not wait for the round trip.
+          void lock.release();
         }
       });
     };
