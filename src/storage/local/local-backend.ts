@@ -27,6 +27,7 @@ import { RedisPathLocks } from '../redis-path-locks.js';
 import { DiskWatcher } from './disk-watcher.js';
 import { etagOf } from './etag.js';
 import { fsyncFd, openFd } from './fsync.js';
+import { GroupSync } from './group-sync.js';
 import { PathHistory } from './history.js';
 import { selectSorted } from './sorted-dir.js';
 
@@ -79,6 +80,7 @@ export class LocalBackend implements StorageBackend {
   private readonly tmpDir: string;
   private readonly historyDir: string;
   private readonly locks: RedisPathLocks;
+  private readonly folderSync = new GroupSync();
 
   constructor(
     private readonly root: string,
@@ -404,7 +406,7 @@ export class LocalBackend implements StorageBackend {
 
   async durable(paths: readonly BatonPath[]): Promise<void> {
     const dirs = new Set(paths.map((p) => osDirname(this.abs(p))));
-    await Promise.all([...dirs].map((d) => syncDir(d)));
+    await Promise.all([...dirs].map((d) => this.folderSync.sync(d)));
   }
 
   lock<T>(paths: readonly BatonPath[], fn: (held: HeldLock) => Promise<T>): Promise<T> {
@@ -529,11 +531,3 @@ function fileHead(st: BigIntStats): FileHead {
   return { etag: etagOf(st), size: Number(st.size), modifiedAt: st.mtime.toISOString(), contentType: null, stamp: null };
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fd = openSync(dir, 'r');
-  try {
-    await fsyncFd(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
