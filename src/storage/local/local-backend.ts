@@ -276,11 +276,18 @@ export class LocalBackend implements StorageBackend {
   async prepareCreate(p: BatonPath): Promise<void> {
     const st = this.resolveExisting(p);
     if (st?.isDirectory()) throw new BatonError('conflict', `${p.full} is a directory`);
-    this.ensureParent(p);
+    // A file is there, so are its folders. Otherwise resolveExisting has just checked that the
+    // existing ancestors stay inside the root.
+    if (st) return;
+    this.makeParent(p);
   }
 
   private ensureParent(p: BatonPath): void {
     this.assertParentInside(p);
+    this.makeParent(p);
+  }
+
+  private makeParent(p: BatonPath): void {
     let made: string | undefined;
     try {
       made = mkdirSync(osDirname(this.abs(p)), { recursive: true });
