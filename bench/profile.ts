@@ -5,11 +5,14 @@
  * claim → complete of seeded tickets. For each phase it prints the server's CPU ms per operation
  * (utime+stime from /proc/<pid>/stat, so not skewed by the profiler's sampling) and, from the
  * profile's samples inside that phase, the top functions by self time and the modules by self
- * time. Flags: --writes=N, --claims=N, --conc=N, --no-prof.
+ * time. A third phase calls MCP's read_text_file over `/mcp` (one SDK client session per concurrent
+ * caller). Flags: --writes=N, --claims=N, --mcp=N, --conc=N, --no-prof, --only-mcp.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createKey } from '../test/helpers/http.js';
 import { HttpClient } from './lib/http.js';
 import { Receiver } from './lib/receiver.js';
@@ -22,7 +25,9 @@ const num = (name: string, dflt: number) => Number(args.find((a) => a.startsWith
 const WRITES = num('writes', 2000);
 const CLAIMS = num('claims', 600);
 const CONC = num('conc', 8);
+const MCP_CALLS = num('mcp', 1000);
 const PROFILE = !args.includes('--no-prof');
+const ONLY_MCP = args.includes('--only-mcp');
 
 /** CPU ms (user + system) a process has used so far. */
 function cpuMs(pid: number): number {
@@ -133,41 +138,71 @@ async function main(): Promise<void> {
       if (r.status !== 201) throw new Error(`PUT ${path}: ${r.status} ${r.body.toString().slice(0, 200)}`);
     };
 
-    // Warm-up: JIT, scripts, connections.
-    await pool(200, CONC, (i) => put(`/v1/files/demo/prof/warm/w-${i}.txt`));
-    await rx.waitFor(() => rx.unique('/hook') >= 200, 30_000);
-    await sleep(1500);
+    if (!ONLY_MCP) await writesAndClaims();
+    async function writesAndClaims() {
+      // Warm-up: JIT, scripts, connections.
+      await pool(200, CONC, (i) => put(`/v1/files/demo/prof/warm/w-${i}.txt`));
+      await rx.waitFor(() => rx.unique('/hook') >= 200, 30_000);
+      await sleep(1500);
 
-    await phase('write (PUT acknowledged + delivered)', WRITES, async () => {
-      await pool(WRITES, CONC, (i) => put(`/v1/files/demo/prof/run/w-${i}.txt`));
-      await rx.waitFor(() => rx.unique('/hook') >= 200 + WRITES, 60_000);
-    });
-    await sleep(1500);
+      await phase('write (PUT acknowledged + delivered)', WRITES, async () => {
+        await pool(WRITES, CONC, (i) => put(`/v1/files/demo/prof/run/w-${i}.txt`));
+        await rx.waitFor(() => rx.unique('/hook') >= 200 + WRITES, 60_000);
+      });
+      await sleep(1500);
 
-    for (let i = 0; i < CLAIMS + 100; i++) await put(`/v1/files/demo/tasks/pending/t-${String(i).padStart(5, '0')}.txt`);
-    // Warm the claim path, then measure claim and complete separately.
-    await pool(100, CONC, async () => {
-      const c = await api.json<{ path: string; fencingToken: number }>('POST', '/v1/tickets/claim', { queue: '/demo/tasks' });
-      await api.json('POST', '/v1/tickets/complete', { path: c.json.path, fencingToken: c.json.fencingToken });
-    });
-    await sleep(1500);
-    const claimed: Array<{ path: string; fencingToken: number }> = [];
-    await phase('claim', CLAIMS, () =>
-      pool(CLAIMS, CONC, async () => {
+      for (let i = 0; i < CLAIMS + 100; i++) await put(`/v1/files/demo/tasks/pending/t-${String(i).padStart(5, '0')}.txt`);
+      // Warm the claim path, then measure claim and complete separately.
+      await pool(100, CONC, async () => {
         const c = await api.json<{ path: string; fencingToken: number }>('POST', '/v1/tickets/claim', { queue: '/demo/tasks' });
-        if (c.status !== 200) throw new Error(`claim: ${c.status} ${JSON.stringify(c.json)}`);
-        claimed.push({ path: c.json.path, fencingToken: c.json.fencingToken });
-      }),
-    );
-    await phase('complete', CLAIMS, () =>
-      pool(CLAIMS, CONC, async (i) => {
-        const r = await api.json('POST', '/v1/tickets/complete', claimed[i]);
-        if (r.status !== 200) throw new Error(`complete: ${r.status} ${JSON.stringify(r.json)}`);
-      }),
-    );
-    const tokens = new Set(claimed.map((c) => c.fencingToken));
-    const names = new Set(claimed.map((c) => c.path));
-    if (tokens.size !== claimed.length || names.size !== claimed.length) throw new Error('double claim');
+        await api.json('POST', '/v1/tickets/complete', { path: c.json.path, fencingToken: c.json.fencingToken });
+      });
+      await sleep(1500);
+      const claimed: Array<{ path: string; fencingToken: number }> = [];
+      await phase('claim', CLAIMS, () =>
+        pool(CLAIMS, CONC, async () => {
+          const c = await api.json<{ path: string; fencingToken: number }>('POST', '/v1/tickets/claim', { queue: '/demo/tasks' });
+          if (c.status !== 200) throw new Error(`claim: ${c.status} ${JSON.stringify(c.json)}`);
+          claimed.push({ path: c.json.path, fencingToken: c.json.fencingToken });
+        }),
+      );
+      await phase('complete', CLAIMS, () =>
+        pool(CLAIMS, CONC, async (i) => {
+          const r = await api.json('POST', '/v1/tickets/complete', claimed[i]);
+          if (r.status !== 200) throw new Error(`complete: ${r.status} ${JSON.stringify(r.json)}`);
+        }),
+      );
+      const tokens = new Set(claimed.map((c) => c.fencingToken));
+      const names = new Set(claimed.map((c) => c.path));
+      if (tokens.size !== claimed.length || names.size !== claimed.length) throw new Error('double claim');
+    }
+
+    if (MCP_CALLS > 0) {
+      await put('/v1/files/demo/prof/mcp/read.txt');
+      const clients = await Promise.all(
+        Array.from({ length: CONC }, async () => {
+          const c = new Client({ name: 'prof', version: '0' });
+          await c.connect(new StreamableHTTPClientTransport(new URL(`${stack.baton.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+          scope.defer('mcp client', () => c.close());
+          return c;
+        }),
+      );
+      const read = async (c: Client) => {
+        const r = (await c.callTool({ name: 'read_text_file', arguments: { path: '/demo/prof/mcp/read.txt' } })) as { isError?: boolean };
+        if (r.isError) throw new Error(`read_text_file: ${JSON.stringify(r)}`);
+      };
+      await pool(200, CONC, (i) => read(clients[i % CONC]!));
+      await sleep(1500);
+      let n = 0;
+      await phase('MCP read_text_file of 1 KiB over /mcp', MCP_CALLS, () =>
+        Promise.all(clients.map(async (c) => {
+          while (n < MCP_CALLS) {
+            n++;
+            await read(c);
+          }
+        })).then(() => undefined),
+      );
+    }
 
     await stack.baton.stop();
     const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));

@@ -2,10 +2,10 @@
  * The transport floors of the MCP section: an MCP server whose four tools, named and called like
  * the measured ones, touch no file and answer at once with a text of realistic size. Served over
  * stdio by the child script `bench/lib/mcp-noop-server.ts`, and over Streamable HTTP in-process
- * by `startNoopHttp` (a fresh server and stateless transport per request, plain JSON answers,
- * like Baton's `/mcp`). What is left is the SDK and the transport: JSON-RPC framing, argument
+ * by `startNoopHttp` (one server per session, plain JSON answers, like Baton's `/mcp`). What is left is the SDK and the transport: JSON-RPC framing, argument
  * validation, and the pipe or the HTTP request.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -38,20 +38,32 @@ export interface NoopHttp {
   close(): Promise<void>;
 }
 
-/** The no-op tools over Streamable HTTP on 127.0.0.1 (a free port), stateless: POST /mcp only. */
+/**
+ * The no-op tools over Streamable HTTP on 127.0.0.1 (a free port), as Baton's `/mcp` serves a
+ * client: `initialize` opens a session with one server for all its requests, answers are plain
+ * JSON, and `GET /mcp` opens the session's notification stream.
+ */
 export async function startNoopHttp(nFiles: number): Promise<NoopHttp> {
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
   const srv: Server = createServer((req, res) => {
-    if (req.method !== 'POST') {
-      // As Baton: no server-initiated stream, no session to end.
-      res.writeHead(405, { Allow: 'POST', 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","error":{"code":-32000,"message":"Method not allowed"},"id":null}');
+    const id = req.headers['mcp-session-id'];
+    const known = typeof id === 'string' ? sessions.get(id) : undefined;
+    if (typeof id === 'string' && !known) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}');
       return;
     }
-    const server = createNoopServer(nFiles);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on('close', () => void server.close());
-    server
-      .connect(transport)
-      .then(() => transport.handleRequest(req, res))
+    const open = async (): Promise<StreamableHTTPServerTransport> => {
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        enableJsonResponse: true,
+        onsessioninitialized: (sid) => void sessions.set(sid, transport),
+        onsessionclosed: (sid) => void sessions.delete(sid),
+      });
+      await createNoopServer(nFiles).connect(transport);
+      return transport;
+    };
+    (known ? Promise.resolve(known) : open())
+      .then((transport) => transport.handleRequest(req, res))
       .catch((err: unknown) => {
         if (!res.headersSent) res.writeHead(500).end(String(err));
         else res.destroy();
@@ -64,10 +76,12 @@ export async function startNoopHttp(nFiles: number): Promise<NoopHttp> {
   const { port } = srv.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/mcp`,
-    close: () =>
-      new Promise<void>((ok) => {
+    close: async () => {
+      for (const t of sessions.values()) await t.close().catch(() => undefined);
+      await new Promise<void>((ok) => {
         srv.close(() => ok());
         srv.closeAllConnections();
-      }),
+      });
+    },
   };
 }

@@ -15,6 +15,7 @@ const ref = (schema: z.ZodType): Json => {
 };
 const json = (description: string, schema: z.ZodType): Json => ({ description, content: { 'application/json': { schema: ref(schema) } } });
 const body = (schema: z.ZodType): Json => ({ required: true, content: { 'application/json': { schema: ref(schema) } } });
+const optionalBody = (schema: z.ZodType): Json => ({ required: false, content: { 'application/json': { schema: ref(schema) } } });
 const errors = (...statuses: number[]): Json =>
   Object.fromEntries([...statuses.map((s) => [String(s), { $ref: '#/components/responses/Error' }]), ['default', { $ref: '#/components/responses/Error' }]]);
 
@@ -45,6 +46,11 @@ const fileHeaders: Json = {
 };
 
 const op = (operationId: string, tag: string, summary: string, rest: Json): Json => ({ operationId, tags: [tag], summary, ...rest });
+const mcpSession = (required: boolean): Json => ({ name: 'Mcp-Session-Id', in: 'header', required, schema: { type: 'string' }, description: 'the session initialize opened' });
+const jsonRpcError = (description: string): Json => ({
+  description: `${description} (a JSON-RPC error)`,
+  content: { 'application/json': { schema: { type: 'object', properties: { jsonrpc: { type: 'string' }, error: { type: 'object' }, id: {} } } } },
+});
 
 const paths: Record<string, Json> = {
   '/v1/files/{path}': {
@@ -178,6 +184,35 @@ const paths: Record<string, Json> = {
     parameters: [id],
     post: op('replayDeliveries', 'webhooks', 'Deliver again (dead letters included)', { requestBody: body(S.ReplayBody), responses: { '200': json('replayed', S.ReplayResult), ...errors(400, 404) } }),
   },
+  '/v1/subscriptions/{id}/pause': {
+    parameters: [id],
+    post: op('pauseSubscription', 'webhooks', 'Hold deliveries: events keep arriving into the backlog, nothing is sent', {
+      requestBody: optionalBody(S.NoBody),
+      responses: { '200': json('paused', S.Subscription), ...errors(404) },
+    }),
+  },
+  '/v1/subscriptions/{id}/resume': {
+    parameters: [id],
+    post: op('resumeSubscription', 'webhooks', 'Deliver the held backlog, oldest first, then go on live', {
+      requestBody: optionalBody(S.NoBody),
+      responses: { '200': json('resumed', S.ResumedSubscription), ...errors(404) },
+    }),
+  },
+  '/v1/gates': {
+    get: op('listGates', 'gates', 'Each human gate with a waiting list, and the items waiting that this key may read', { responses: { '200': json('gates', S.GateList), ...errors(403) } }),
+  },
+  '/v1/gates/approve': {
+    post: op('approveGateItem', 'gates', 'A human key approves a waiting item: it moves into the gate', {
+      requestBody: body(S.GateDecisionBody),
+      responses: { '200': json('approved', S.GateDecision), ...errors(400, 403, 404, 409) },
+    }),
+  },
+  '/v1/gates/reject': {
+    post: op('rejectGateItem', 'gates', 'A human key rejects a waiting item with a note: it moves to <from>/rejected/', {
+      requestBody: body(S.GateDecisionBody),
+      responses: { '200': json('rejected', S.GateDecision), ...errors(400, 403, 404) },
+    }),
+  },
   '/v1/tickets/claim': {
     post: op('claimTicket', 'tickets', 'Claim the oldest pending ticket of a queue', {
       requestBody: body(S.ClaimBody),
@@ -195,12 +230,32 @@ const paths: Record<string, Json> = {
   },
   '/mcp': {
     post: op('mcp', 'mcp', 'MCP over Streamable HTTP (JSON-RPC 2.0); the tools mirror this API', {
+      description: 'initialize opens a session: the answer carries Mcp-Session-Id, which later requests send. A request without one that is not initialize is answered statelessly.',
+      parameters: [mcpSession(false)],
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'a JSON-RPC 2.0 request or batch' } } } },
       responses: {
-        '200': { description: 'a JSON-RPC response, or an event stream of them', content: { 'application/json': { schema: { type: 'object' } }, 'text/event-stream': { schema: { type: 'string' } } } },
+        '200': {
+          description: 'a JSON-RPC response, or an event stream of them',
+          headers: { 'Mcp-Session-Id': { description: 'the session initialize opened', schema: { type: 'string' } } },
+          content: { 'application/json': { schema: { type: 'object' } }, 'text/event-stream': { schema: { type: 'string' } } },
+        },
         '202': { description: 'a notification or response was accepted' },
+        '404': jsonRpcError('no such session for this key: send initialize again'),
         ...errors(400, 401),
       },
+    }),
+    get: op('mcpStream', 'mcp', "A session's stream of server notifications (notifications/resources/updated)", {
+      parameters: [mcpSession(true)],
+      responses: {
+        '200': { description: 'server-sent events, one JSON-RPC notification each', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        '400': jsonRpcError('no Mcp-Session-Id'),
+        '404': jsonRpcError('no such session for this key'),
+        ...errors(401),
+      },
+    }),
+    delete: op('mcpEndSession', 'mcp', 'End a session', {
+      parameters: [mcpSession(true)],
+      responses: { '200': { description: 'ended' }, '400': jsonRpcError('no Mcp-Session-Id'), '404': jsonRpcError('no such session for this key'), ...errors(401) },
     }),
   },
   '/healthz': { get: op('health', 'operations', 'Liveness', { security: [], responses: { '200': json('alive', S.Health), ...errors(400) } }) },
@@ -254,6 +309,7 @@ export function buildOpenApiDocument(version: string): Json {
       { name: 'events', description: 'The event log' },
       { name: 'webhooks', description: 'Webhook subscriptions and deliveries' },
       { name: 'tickets', description: 'Work queues with leases and fencing tokens' },
+      { name: 'gates', description: 'Human gates: what waits for approval, approve, reject with a note' },
       { name: 'admin', description: 'Keys and workspaces' },
       { name: 'audit', description: 'The hash-chained audit log' },
       { name: 'mcp', description: 'Model Context Protocol' },

@@ -133,6 +133,37 @@ export const NewWorkspaceBody = z
   .record(z.string(), z.unknown())
   .meta({ id: 'NewWorkspace', examples: [{ name: 'demo', storage: { driver: 'local', root: './data/demo' }, folders: ['inbox', 'done'] }] });
 
+export const GateDecisionBody = z
+  .object({
+    path: z.string().startsWith('/').meta({ description: 'the waiting item' }),
+    gate: z.string().startsWith('/').optional().meta({ description: 'needed only when its folder waits for several gates' }),
+    note: z.string().max(4000).optional().meta({ description: 'why; required to reject' }),
+  })
+  .strict()
+  .meta({ id: 'GateDecisionBody', examples: [{ path: '/demo/drafts/post.md', note: 'cite the source for the second claim' }] });
+export const GateDecision = z
+  .object({
+    decision: z.enum(['approved', 'rejected']),
+    gate: z.string(),
+    from: z.string(),
+    path: z.string().meta({ description: 'where the item is now: in the gate, or in <from>/rejected/' }),
+    etag: z.string().nullable(),
+    note: z.string().optional(),
+  })
+  .meta({ id: 'GateDecision' });
+export const GateList = z
+  .object({
+    gates: z.array(
+      z.object({
+        gate: z.string(),
+        from: z.array(z.string()),
+        canDecide: z.boolean().meta({ description: 'whether this key may approve or reject here (a human key with write on the gate)' }),
+        waiting: z.array(z.object({ path: z.string(), size: z.int().nonnegative(), etag: z.string().nullable(), mimeType: z.string().nullable(), modifiedAt: time })),
+      }),
+    ),
+  })
+  .meta({ id: 'GateList' });
+
 export const AuditEntry = z
   .object({
     seq: z.int().nonnegative(),
@@ -143,6 +174,7 @@ export const AuditEntry = z
     outcome: z.enum(['allowed', 'denied']),
     code: z.string().nullable(),
     etag: z.string().nullable(),
+    note: z.string().optional().meta({ description: 'the words given with a decision, e.g. a gate rejection' }),
     segment: z.string().optional(),
     hash: z.string(),
     prev: z.string(),
@@ -181,6 +213,15 @@ export const TicketDetail = z
   })
   .meta({ id: 'TicketDetail' });
 
+/** What a human's decision at a gate adds to its file.moved event. */
+export const ReviewDetail = z
+  .object({
+    decision: z.enum(['approved', 'rejected']),
+    gate: nsPath,
+    note: z.string().optional(),
+  })
+  .meta({ id: 'ReviewDetail' });
+
 export const BatonEvent = z
   .object({
     id: z.string(),
@@ -199,6 +240,7 @@ export const BatonEvent = z
     restoredFrom: z.int().positive().optional(),
     causation: z.object({ eventId: z.string(), depth: z.int().nonnegative() }).optional(),
     ticket: TicketDetail.optional(),
+    review: ReviewDetail.optional(),
   })
   .meta({ id: 'BatonEvent' });
 export const EventPage = z
@@ -222,10 +264,18 @@ export const Subscription = z
     enabled: z.boolean(),
     disabledReason: z.string().nullable(),
     createdAt: time,
+    paused: z.boolean().meta({ description: 'paused: events are held in its backlog and delivered, in order, on resume' }),
+    pausedAt: time.nullable(),
+    backlog: z.int().nonnegative().optional().meta({ description: 'events held while paused (on GET, pause and resume)' }),
   })
   .meta({ id: 'Subscription' });
 export const CreatedSubscription = Subscription.extend({ secret: z.string().meta({ description: 'whsec_…, shown once' }) }).meta({ id: 'CreatedSubscription' });
 export const SubscriptionList = z.object({ subscriptions: z.array(Subscription) }).meta({ id: 'SubscriptionList' });
+/** The body of an action that takes no fields (pause, resume): may be omitted. */
+export const NoBody = z.object({}).meta({ id: 'NoBody', description: 'no fields; the body may be omitted' });
+export const ResumedSubscription = Subscription.extend({
+  released: z.int().nonnegative().meta({ description: 'held events handed back to delivery, oldest first' }),
+}).meta({ id: 'ResumedSubscription' });
 export const RemovedSubscription = z.object({ id: z.string(), deleted: z.literal(true) }).meta({ id: 'RemovedSubscription' });
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'dead'] as const;
 export const Delivery = z
@@ -312,6 +362,7 @@ export type NewSubscription = z.infer<typeof NewSubscriptionBody>;
 export type Subscription = z.infer<typeof Subscription>;
 export type CreatedSubscription = z.infer<typeof CreatedSubscription>;
 export type SubscriptionList = z.infer<typeof SubscriptionList>;
+export type ResumedSubscription = z.infer<typeof ResumedSubscription>;
 export type RemovedSubscription = z.infer<typeof RemovedSubscription>;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export type Delivery = z.infer<typeof Delivery>;
@@ -323,3 +374,6 @@ export type CompleteResult = z.infer<typeof CompleteResult>;
 export type FailResult = z.infer<typeof FailResult>;
 export type Health = z.infer<typeof Health>;
 export type Readiness = z.infer<typeof Readiness>;
+export type GateDecisionBody = z.infer<typeof GateDecisionBody>;
+export type GateDecision = z.infer<typeof GateDecision>;
+export type GateList = z.infer<typeof GateList>;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { LuaScript } from '../redis/lua-script.js';
 import { AppendFile, ensureDir, listDir, readLines } from '../storage/local/host-files.js';
 import { GENESIS, hashEntry, type AuditEntry, type AuditFields } from './entry.js';
 
@@ -18,8 +19,11 @@ function namesPath(entryPath: string | null, path: string): boolean {
 const HEADS_KEY = 'baton:audit:heads';
 /** Per segment, the last range of numbers it reserved (`first:last`), set in the same script as the reservation. */
 const RESERVED_KEY = 'baton:audit:reserved';
-const RESERVE_SCRIPT =
-  "local last = redis.call('INCRBY', KEYS[1], ARGV[1]) redis.call('HSET', KEYS[2], ARGV[2], (last - tonumber(ARGV[1]) + 1) .. ':' .. last) return last";
+const RESERVE = new LuaScript(
+  "local last = redis.call('INCRBY', KEYS[1], ARGV[1]) redis.call('HSET', KEYS[2], ARGV[2], (last - tonumber(ARGV[1]) + 1) .. ':' .. last) return last",
+);
+/** Raises the counter to at least ARGV[1], never lowers it. */
+const RAISE_TO = new LuaScript("local c = tonumber(redis.call('GET', KEYS[1]) or '0') if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end return 1");
 const WITNESS_MS = 50;
 
 export interface AuditQuery {
@@ -75,12 +79,7 @@ export class AuditLog {
     await this.file.open();
     // A Redis that lost its data must not hand out numbers already on disk.
     const max = await this.maxSeqOnDisk();
-    await this.redis.eval(
-      "local c = tonumber(redis.call('GET', KEYS[1]) or '0') if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end return 1",
-      1,
-      SEQ_KEY,
-      String(max),
-    );
+    await RAISE_TO.run(this.redis, [SEQ_KEY], [max]);
   }
 
   /** Resolves once the entry is durable. Entries are numbered and written in call order. */
@@ -99,7 +98,7 @@ export class AuditLog {
         // The range is recorded with the reservation, atomically: if this process dies (or loses
         // Redis's reply) before the lines reach the file, verify can prove those numbers were
         // reserved by this segment and never written, rather than taking the gap for a removal.
-        const last = Number(await this.redis.eval(RESERVE_SCRIPT, 2, SEQ_KEY, RESERVED_KEY, String(batch.length), this.segment));
+        const last = Number(await RESERVE.run(this.redis, [SEQ_KEY, RESERVED_KEY], [batch.length, this.segment]));
         let seq = last - batch.length;
         const lines: Promise<void>[] = [];
         let head = '';

@@ -8,6 +8,8 @@ export interface AuditFields {
   outcome: 'allowed' | 'denied';
   code: string | null;
   etag: string | null;
+  /** Words a person gave with the decision (a gate's rejection note); absent on most entries. */
+  note?: string;
 }
 
 export interface AuditEntry extends AuditFields {
@@ -20,8 +22,13 @@ export interface AuditEntry extends AuditFields {
 
 export const GENESIS = '0'.repeat(64);
 
-/** The hash covers every field but itself, in a fixed order, chained to the previous entry. */
+/**
+ * The hash covers every field but itself, in a fixed order, chained to the previous entry. A note
+ * is appended only when present, so entries written before notes existed keep their hashes.
+ */
 export function hashEntry(e: Omit<AuditEntry, 'hash'>): string {
-  const canonical = JSON.stringify([e.seq, e.segment, e.time, e.actor, e.action, e.path, e.outcome, e.code, e.etag, e.prev]);
+  const fields: unknown[] = [e.seq, e.segment, e.time, e.actor, e.action, e.path, e.outcome, e.code, e.etag, e.prev];
+  if (e.note !== undefined) fields.push(e.note);
+  const canonical = JSON.stringify(fields);
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -11,6 +11,7 @@ import { registerMcp } from './commands/mcp.js';
 import { registerServe } from './commands/serve.js';
 import { registerTickets } from './commands/tickets.js';
 import { registerSubs } from './commands/subs.js';
+import { registerGates } from './commands/gates.js';
 import { registerWorkspaces } from './commands/workspaces.js';
 
 /** From package.json, two folders up from both src/cli and dist/cli. */
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
   registerAudit(program);
   registerWorkspaces(program);
   registerTickets(program);
+  registerGates(program);
   registerMcp(program);
   registerInit(program);
   registerCompletion(program);

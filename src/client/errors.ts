@@ -1,4 +1,4 @@
-/** The error codes of the API (brief §3). A client may also see codes a newer server adds. */
+/** The error codes of the API. A client may also see codes a newer server adds. */
 export type BatonErrorCode =
   | 'bad_request'
   | 'invalid_path'

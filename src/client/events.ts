@@ -164,7 +164,7 @@ export class EventIterator implements AsyncIterableIterator<BatonEvent> {
   }
 }
 
-/** `/v1/events` and `/v1/events/stream`: the ordered events the key may read (brief §3, §7). */
+/** `/v1/events` and `/v1/events/stream`: the ordered events the key may read. */
 export class EventsApi {
   constructor(private readonly t: Transport) {}
 

@@ -3,6 +3,7 @@ import { TicketsApi } from './tickets.js';
 import { KeysApi, WorkspacesApi } from './admin.js';
 import { EventsApi } from './events.js';
 import { SubscriptionsApi } from './subscriptions.js';
+import { GatesApi } from './gates.js';
 import { paginate } from './paginate.js';
 import { bareEtag, encodePath, quoteEtag, Transport } from './transport.js';
 import type {
@@ -41,6 +42,7 @@ export { verifyWebhook, WebhookVerificationError } from './webhooks.js';
 export { KeysApi, WorkspacesApi } from './admin.js';
 export { EventIterator, EventsApi, parseSse, type SseFrame } from './events.js';
 export { SubscriptionsApi } from './subscriptions.js';
+export { GatesApi } from './gates.js';
 
 const decoder = new TextDecoder();
 
@@ -61,7 +63,7 @@ function metaFrom(path: string, res: Response): FileMeta {
 }
 
 /**
- * A typed client for Baton's REST API (brief §3). Zero dependencies: Node 20's fetch.
+ * A typed client for Baton's REST API. Zero dependencies: Node 20's fetch.
  *
  *     const baton = new BatonClient({ url: 'http://127.0.0.1:8787', key: process.env.BATON_KEY });
  *     await baton.put('/demo/inbox/task.md', '# do this');
@@ -81,6 +83,7 @@ export class BatonClient {
   readonly events: EventsApi;
   readonly subscriptions: SubscriptionsApi;
   readonly tickets: TicketsApi;
+  readonly gates: GatesApi;
 
   constructor(opts: BatonClientOptions) {
     this.transport = new Transport(opts);
@@ -90,6 +93,7 @@ export class BatonClient {
     this.events = new EventsApi(this.transport);
     this.subscriptions = new SubscriptionsApi(this.transport);
     this.tickets = new TicketsApi(this.transport);
+    this.gates = new GatesApi(this.transport);
   }
 
   /** The server's base URL, without a trailing slash. */

@@ -7,6 +7,7 @@ import type {
   NewSubscription,
   RemovedSubscription,
   ReplayInput,
+  ResumedSubscription,
   ReplayResult,
   Subscription,
   SubscriptionList,
@@ -15,7 +16,7 @@ import type {
 const subPath = (id: string) => `/v1/subscriptions/${encodeURIComponent(id)}`;
 
 /**
- * `/v1/subscriptions`: signed webhooks (brief §4). Creating one needs the `subscribe` grant on
+ * `/v1/subscriptions`: signed webhooks. Creating one needs the `subscribe` grant on
  * each glob; a key sees and manages its own subscriptions, the admin token all of them.
  */
 export class SubscriptionsApi {
@@ -44,6 +45,16 @@ export class SubscriptionsApi {
   deliveries(id: string, q: DeliveriesQuery = {}): Promise<DeliveryList> {
     const { status, ...call } = q;
     return this.t.json({ method: 'GET', path: `${subPath(id)}/deliveries`, query: { status }, call });
+  }
+
+  /** Hold deliveries: matching events are kept in the subscription's backlog, nothing is sent. */
+  pause(id: string, call?: CallOptions): Promise<Subscription> {
+    return this.t.json({ method: 'POST', path: `${subPath(id)}/pause`, call });
+  }
+
+  /** Deliver the backlog held while paused, oldest first, then go on live. */
+  resume(id: string, call?: CallOptions): Promise<ResumedSubscription> {
+    return this.t.json({ method: 'POST', path: `${subPath(id)}/resume`, call });
   }
 
   /**

@@ -34,6 +34,9 @@ export type {
   CreatedSubscription,
   SubscriptionList,
   RemovedSubscription,
+  ResumedSubscription,
+  GateList,
+  GateDecision,
   DeliveryStatus,
   Delivery,
   DeliveryList,
@@ -64,7 +67,7 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Extra request headers for this call. */
   headers?: Record<string, string>;
-  /** `Baton-Causation`: the event that caused this request (loop guard, brief §3). */
+  /** `Baton-Causation`: the event that caused this request (the loop guard). */
   causation?: string;
   /** `Baton-Ticket` + `Baton-Fencing-Token`: refuse the request unless this ticket's token is current. */
   fencing?: { ticket: string; token: number | string };
@@ -88,7 +91,7 @@ export interface PutResult extends WriteResult {
   created: boolean;
 }
 
-/** What HEAD says about a file (brief §3), read from the response headers. */
+/** What HEAD says about a file, read from the response headers. */
 export interface FileMeta {
   path: string;
   size: number;
@@ -148,11 +151,11 @@ export interface RestoreResult extends PutResult {
   restoredFrom: number;
 }
 
-/** The workspace YAML fields of brief §1, as JSON. */
+/** The fields of a workspace YAML file, as JSON. */
 export interface NewWorkspace {
   name: string;
   id?: string;
-  storage?: Record<string, unknown> & { driver: 'local' | 's3' };
+  storage?: Record<string, unknown> & { driver: string };
   folders?: string[];
   gates?: string[];
   subscriptions?: Array<{ url: string; paths: string[]; events?: string[]; secret?: string }>;
@@ -171,7 +174,7 @@ export interface AuditQuery extends CallOptions {
 
 /**
  * Where a read starts: a cursor an earlier answer gave, `0` (or `'0'`) for the oldest retained
- * event, or absent for "from now" (brief §7).
+ * event, or absent for "from now".
  */
 export type EventCursorInput = string | 0;
 

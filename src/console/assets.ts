@@ -52,7 +52,7 @@ function setView(...kids) {
 }
 
 // ---- files ----
-async function files(path) {
+async function files(path, uploaded) {
   const dir = path || '/';
   const crumbs = [h('a', { href: '#/files/' }, 'workspaces')];
   let acc = '';
@@ -61,7 +61,7 @@ async function files(path) {
     crumbs.push(' / ', h('a', { href: '#/files' + acc + '/' }, part));
   }
   const table = h('table', { class: 'list', 'data-testid': 'listing' });
-  const drop = uploader(dir);
+  const drop = uploader(dir, uploaded);
   setView(h('h2', {}, 'Files'), h('nav', { class: 'crumbs', 'aria-label': 'Path' }, crumbs), dir === '/' ? '' : drop, table);
   try {
     const data = await api('GET', '/v1/list' + (dir === '/' ? '' : enc(dir.replace(/\/$/, ''))));
@@ -79,15 +79,16 @@ async function files(path) {
   }
 }
 
-function uploader(dir) {
-  const bar = h('progress', { max: 100, value: 0, hidden: true });
-  const note = h('span', { class: 'muted', 'aria-live': 'polite' });
+// The listing is drawn again after an upload; 'uploaded' carries the finished upload's bar and words over.
+function uploader(dir, uploaded) {
+  const bar = h('progress', { max: 100, value: uploaded ? 100 : 0, hidden: !uploaded });
+  const note = h('span', { class: 'muted', 'aria-live': 'polite' }, uploaded || '');
   const input = h('input', { type: 'file', multiple: true, id: 'upload-input' });
   const zone = h('div', { class: 'drop', 'data-testid': 'drop' }, h('label', { for: 'upload-input' }, 'Drop files here or choose: '), input, bar, note);
   const send = (list) => {
     let chain = Promise.resolve();
     for (const file of list) chain = chain.then(() => put(dir.replace(/\/?$/, '/') + file.name, file, bar, note));
-    chain.then(() => files(dir)).catch((err) => note.replaceChildren(fail(err)));
+    chain.then(() => files(dir, note.textContent)).catch((err) => note.replaceChildren(fail(err)));
   };
   input.addEventListener('change', () => send(input.files));
   zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
@@ -163,25 +164,62 @@ async function file(path) {
   }
 }
 
-// A human key approves an item by writing it into a gated folder; the server refuses any other key.
+// A file waiting at a gate (it sits in one of the gate's from folders) gets the decision card.
+// The server decides who may decide: only a human key with write on the gate.
 function gateActions(path) {
-  const gates = (document.querySelector('meta[name="baton-gates"]').content || '').split(',').filter(Boolean);
-  if (!gates.length || gates.some((g) => path.startsWith(g + '/'))) return '';
-  const ws = path.split('/')[1];
-  const mine = gates.filter((g) => g.split('/')[1] === ws);
-  if (!mine.length) return '';
-  const note = h('span', { 'aria-live': 'polite', class: 'muted' });
-  const approve = async (gate) => {
+  const box = h('div', {});
+  const parent = path.replace(/\/[^/]+$/, '');
+  // A rejected item says who rejected it and why: the note rides on the file.moved that put it here.
+  if (/\/rejected$/.test(parent)) {
+    api('GET', '/v1/events?after=0&limit=1000&path=' + encodeURIComponent(path)).then(({ events }) => {
+      const last = events.filter((e) => e.review && e.review.decision === 'rejected' && e.path === path).pop();
+      if (last) box.append(h('div', { class: 'card gate', 'data-testid': 'rejection' }, h('b', {}, 'Rejected at ' + last.review.gate + ' by ' + last.actor + ': '), last.review.note || ''));
+    }).catch(() => {});
+  }
+  api('GET', '/v1/gates').then(({ gates }) => {
+    for (const g of gates.filter((x) => x.canDecide && x.from.includes(parent))) box.append(decisionCard(path, g.gate, () => {}));
+  }).catch(() => {});
+  return box;
+}
+
+function decisionCard(path, gate, done) {
+  const result = h('span', { 'aria-live': 'polite', class: 'muted' });
+  const note = h('input', { placeholder: 'note (required to reject)', 'aria-label': 'Note for ' + path, class: 'note' });
+  const decide = async (verb) => {
     try {
-      const body = await fetch('/v1/files' + enc(path)).then((r) => r.blob());
-      const target = gate + '/' + path.split('/').pop();
-      const res = await fetch('/v1/files' + enc(target), { method: 'PUT', headers: { 'X-CSRF-Token': csrf }, body });
-      if (!res.ok) throw new Error((await res.json()).error?.message || res.statusText);
-      note.textContent = 'Approved into ' + target;
-      note.className = 'ok';
-    } catch (err) { note.replaceChildren(fail(err)); }
+      const r = await api('POST', '/v1/gates/' + verb, { path, gate, note: note.value || undefined });
+      result.textContent = verb === 'approve' ? 'Approved into ' + r.path : 'Rejected to ' + r.path + ': ' + r.note;
+      result.className = 'ok';
+      for (const b of card.querySelectorAll('button, input')) b.disabled = true;
+      done();
+    } catch (err) { result.replaceChildren(fail(err)); }
   };
-  return h('div', { class: 'card gate' }, h('b', {}, 'Human gate: '), mine.map((g) => h('button', { onclick: () => approve(g) }, 'Approve into ' + g)), ' ', note);
+  const card = h('div', { class: 'card gate', 'data-testid': 'decision' }, h('b', {}, 'Human gate: '),
+    h('button', { onclick: () => decide('approve') }, 'Approve into ' + gate), ' ', note, ' ',
+    h('button', { class: 'danger', onclick: () => decide('reject') }, 'Reject with note'), ' ', result);
+  return card;
+}
+
+// ---- gates ----
+// Each gate's waiting list: read an item (its link opens the preview), approve it, or reject it with a note.
+async function gates() {
+  setView(h('h2', {}, 'Human gates'));
+  try {
+    const { gates: list } = await api('GET', '/v1/gates');
+    if (!list.length) view.append(h('p', { class: 'muted' }, 'No gate with a waiting list. Declare one as {path, from} under gates: in a workspace YAML.'));
+    for (const g of list) {
+      const table = h('table', { class: 'list', 'data-testid': 'waiting' }, h('tr', {}, ['Waiting item', 'Size', 'Since', g.canDecide ? 'Decision' : ''].map((x) => h('th', {}, x))));
+      if (!g.waiting.length) table.append(h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'Nothing waiting.')));
+      for (const item of g.waiting) {
+        table.append(h('tr', {}, h('td', {}, h('a', { href: '#/file' + item.path }, item.path.split('/').pop())), h('td', {}, size(item.size)), h('td', {}, when(item.modifiedAt)),
+          h('td', {}, g.canDecide ? decisionCard(item.path, g.gate, () => {}) : '')));
+      }
+      view.append(h('section', {}, h('h3', {}, g.gate + ' ', h('span', { class: 'muted' }, '← waiting in ' + g.from.join(', '))),
+        g.canDecide ? '' : h('p', { class: 'muted' }, 'Only a human key with write on ' + g.gate + ' may approve or reject.'), table));
+    }
+  } catch (err) {
+    view.append(fail(err));
+  }
 }
 
 // Line diff by longest common subsequence: files shown here are small text hand-offs.
@@ -241,6 +279,7 @@ function activity() {
       if (type.value && e.event !== type.value) return;
       const link = e.path ? h('a', { href: '#/file' + e.path }, e.path + (e.version ? ' v' + e.version : '')) : '';
       list.prepend(h('li', {}, h('time', {}, new Date(e.at || e.time || Date.now()).toLocaleTimeString()), ' ', h('b', { class: 'tag' }, e.event), ' ', link, ' ', h('span', { class: 'muted' }, 'by ' + (e.actor || '?')),
+        e.review ? h('span', { class: 'review' }, ' ' + e.review.decision + (e.review.note ? ': ' + e.review.note : '')) : '',
         ' ', e.path ? h('button', { class: 'ghost', onclick: () => handoff(e.path, timeline) }, 'Timeline') : ''));
     };
     for (const t of ['file.created', 'file.updated', 'file.deleted', 'file.moved', 'ticket.claimed', 'ticket.completed', 'ticket.failed', 'ticket.expired']) stream.addEventListener(t, show);
@@ -338,8 +377,26 @@ async function webhooks() {
         setTimeout(load, 800);
       };
       const note = h('span', { class: 'muted', 'aria-live': 'polite' });
-      view.append(h('section', { class: 'card' }, h('h3', {}, s.url || s.id), h('p', { class: 'muted' }, (s.paths || []).join(', ') + ' · ' + s.id),
-        h('p', {}, h('button', { onclick: () => replay(false) }, 'Replay selected'), ' ', h('button', { class: 'ghost', onclick: () => replay(true) }, 'Replay all'), ' ', note), log));
+      const state = h('b', { 'data-testid': 'sub-state' });
+      const toggle = h('button', { class: 'ghost' });
+      const show = (sub) => {
+        s.paused = sub.paused;
+        state.className = 'tag ' + (!sub.enabled ? 'dead' : sub.paused ? 'paused' : 'delivered');
+        state.textContent = !sub.enabled ? 'disabled' : sub.paused ? 'paused · ' + (sub.backlog ?? 0) + ' held' : 'live';
+        toggle.textContent = sub.paused ? 'Resume' : 'Pause';
+      };
+      // Paused, events are held in the subscription's backlog; Resume sends them oldest first.
+      toggle.addEventListener('click', async () => {
+        try {
+          const r = await api('POST', '/v1/subscriptions/' + encodeURIComponent(s.id) + (s.paused ? '/resume' : '/pause'));
+          show(r);
+          note.textContent = s.paused ? 'Paused: new events are held, nothing is sent.' : 'Resumed: ' + r.released + ' held event(s) queued, oldest first.';
+          setTimeout(load, 800);
+        } catch (err) { note.replaceChildren(fail(err)); }
+      });
+      show(s);
+      view.append(h('section', { class: 'card', 'data-sub': s.id }, h('h3', {}, s.url || s.id, ' ', state), h('p', { class: 'muted' }, (s.paths || []).join(', ') + ' · ' + s.id),
+        h('p', {}, h('button', { onclick: () => replay(false) }, 'Replay selected'), ' ', h('button', { class: 'ghost', onclick: () => replay(true) }, 'Replay all'), ' ', toggle, ' ', note), log));
       await load();
     }
   } catch (err) {
@@ -358,8 +415,8 @@ function audit() {
     for (const [k, el] of Object.entries(f)) if (el.value) q.set(k, k === 'since' ? new Date(el.value).toISOString() : el.value);
     try {
       const { entries } = await api('GET', '/v1/audit?' + q);
-      out.replaceChildren(h('tr', {}, ['#', 'Time', 'Actor', 'Action', 'Path', 'Result'].map((x) => h('th', {}, x))));
-      for (const e of entries) out.append(h('tr', {}, h('td', {}, e.seq), h('td', {}, when(e.at || e.time)), h('td', {}, e.actor), h('td', {}, e.action), h('td', {}, e.path || ''), h('td', {}, e.status ?? e.outcome ?? '')));
+      out.replaceChildren(h('tr', {}, ['#', 'Time', 'Actor', 'Action', 'Path', 'Result', 'Note'].map((x) => h('th', {}, x))));
+      for (const e of entries) out.append(h('tr', {}, h('td', {}, e.seq), h('td', {}, when(e.time)), h('td', {}, e.actor), h('td', {}, e.action), h('td', {}, e.path || ''), h('td', {}, e.outcome + (e.code ? ' (' + e.code + ')' : '')), h('td', {}, e.note || '')));
     } catch (err) { out.replaceChildren(fail(err)); }
   };
   const runVerify = async () => {
@@ -420,7 +477,7 @@ function route() {
   const hash = decodeURIComponent(location.hash.slice(1) || '/files/');
   const [, tab, rest] = /^\/([a-z]+)(.*)$/.exec(hash) || [, 'files', '/'];
   for (const a of document.querySelectorAll('nav a')) a.toggleAttribute('aria-current', a.dataset.tab === (tab === 'file' ? 'files' : tab));
-  const views = { files: () => files(rest || '/'), file: () => file(rest), queues: () => queues(rest), activity, webhooks, audit, admin };
+  const views = { files: () => files(rest || '/'), file: () => file(rest), queues: () => queues(rest), activity, gates, webhooks, audit, admin };
   (views[tab] || views.files)();
   view.focus();
 }
@@ -452,6 +509,9 @@ table.list tr:last-child td { border-bottom: 0; }
 table.list td a { text-decoration: none; }
 button { font: inherit; background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: .4rem .9rem; cursor: pointer; }
 button.ghost { background: transparent; color: inherit; border: 1px solid currentColor; opacity: .85; }
+button.danger { background: var(--bad); }
+button:disabled, input:disabled { opacity: .5; cursor: default; }
+.gate .note { min-width: 16rem; }
 input, select { font: inherit; padding: .4rem .6rem; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 .filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin-bottom: 1rem; }
 .muted { color: var(--muted); }
@@ -472,6 +532,7 @@ ol.events li { background: var(--card); border: 1px solid var(--line); border-ra
 .tag { font-size: .8rem; background: #edf2ff; color: #364fc7; border-radius: 4px; padding: .1rem .4rem; }
 .tag.failed, .tag.dead { background: #fff5f5; color: var(--bad); }
 .tag.delivered, .tag.succeeded { background: #ebfbee; color: var(--ok); }
+.tag.paused { background: #fff4e6; color: #d9480f; }
 .picker { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: .25rem; margin-bottom: .75rem; }
 .once code { display: block; padding: .5rem; background: #fff9db; border-radius: 6px; word-break: break-all; }
 .board { display: grid; grid-template-columns: repeat(4, 1fr); gap: 1rem; }
@@ -482,3 +543,7 @@ ol.events li { background: var(--card); border: 1px solid var(--line); border-ra
 .signin form { width: min(420px, 92vw); display: grid; gap: .6rem; }
 .signin h1 { margin: 0; }
 `;
+
+/** The tab icon: the logo's diamond on the header's ink, small enough to keep as a string. */
+export const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#111827"/><path d="M8 2.5 13.5 8 8 13.5 2.5 8z" fill="#748ffc"/></svg>';

@@ -5,7 +5,7 @@ function esc(s: string): string {
 function shell(title: string, body: string, meta = ''): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title><link rel="stylesheet" href="/console/app.css">${meta}</head>
+<title>${esc(title)}</title><link rel="icon" href="/console/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/console/app.css">${meta}</head>
 <body>${body}</body></html>`;
 }
 
@@ -28,13 +28,14 @@ const TABS: [string, string][] = [
   ['files', 'Files'],
   ['activity', 'Activity'],
   ['queues', 'Queues'],
+  ['gates', 'Gates'],
   ['webhooks', 'Webhooks'],
   ['audit', 'Audit'],
   ['admin', 'Admin'],
 ];
 
 /** The signed-in page: a frame the client script fills; the CSRF token rides in a meta tag. */
-export function appPage(actor: string, admin: boolean, csrf: string, gates: string[]): string {
+export function appPage(actor: string, admin: boolean, csrf: string): string {
   const tabs = TABS.filter(([id]) => admin || id !== 'admin')
     .map(([id, label]) => `<a href="#/${id}" data-tab="${id}">${label}</a>`)
     .join('');
@@ -44,6 +45,6 @@ export function appPage(actor: string, admin: boolean, csrf: string, gates: stri
 <span class="who" data-testid="actor">${esc(actor)}</span>
 <form method="post" action="/console/sign-out"><input type="hidden" name="csrf" value="${esc(csrf)}"><button class="ghost" type="submit">Sign out</button></form></header>
 <main id="view" tabindex="-1"></main><script src="/console/app.js" type="module"></script>`,
-    `<meta name="baton-csrf" content="${esc(csrf)}"><meta name="baton-admin" content="${admin ? '1' : '0'}"><meta name="baton-gates" content="${esc(gates.join(','))}">`,
+    `<meta name="baton-csrf" content="${esc(csrf)}"><meta name="baton-admin" content="${admin ? '1' : '0'}">`,
   );
 }

@@ -4,7 +4,7 @@ import type { KeyStore } from '../auth/key-store.js';
 import { actorOf } from '../auth/principal.js';
 import type { AppEnv } from '../http/env.js';
 import { principalFor } from '../http/middleware/authenticate.js';
-import { APP_CSS, APP_JS } from './assets.js';
+import { APP_CSS, APP_JS, FAVICON_SVG } from './assets.js';
 import { appPage, signInPage } from './pages.js';
 import { SESSION_COOKIE, SESSION_TTL_MS, sameToken, type SessionStore } from './session.js';
 
@@ -24,7 +24,7 @@ function secureHeaders(c: { header(k: string, v: string): void }): void {
  * The web console: a sign-in that trades a key for a session cookie, and one page whose script
  * talks to the same REST routes every other client uses.
  */
-export function consoleRoutes(keys: KeyStore, adminToken: string, sessions: SessionStore, gates: () => string[]) {
+export function consoleRoutes(keys: KeyStore, adminToken: string, sessions: SessionStore) {
   const app = new Hono<AppEnv>();
 
   app.get('/', async (c) => {
@@ -33,9 +33,7 @@ export function consoleRoutes(keys: KeyStore, adminToken: string, sessions: Sess
     if (!session) return c.html(signInPage());
     try {
       const principal = await principalFor(keys, adminToken, session.key);
-      // Gate buttons are offered to human keys only; the write into the gate is still authorized by the server.
-      const human = principal.kind === 'admin' || ('human' in principal && principal.human === true);
-      return c.html(appPage(actorOf(principal), principal.kind === 'admin', session.csrf, human ? gates() : []));
+      return c.html(appPage(actorOf(principal), principal.kind === 'admin', session.csrf));
     } catch {
       // The key was revoked or expired since sign-in.
       sessions.end(getCookie(c, SESSION_COOKIE));
@@ -52,6 +50,11 @@ export function consoleRoutes(keys: KeyStore, adminToken: string, sessions: Sess
     secureHeaders(c);
     return c.body(APP_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' });
   });
+
+  app.get('/console/favicon.svg', (c) => c.body(FAVICON_SVG, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' }));
+  // Pages name their icon above; this answers browsers and tools that ask the old place anyway,
+  // before authentication, so the request is neither a 401 nor an audit entry.
+  app.get('/favicon.ico', (c) => c.body(null, 204, { 'Cache-Control': 'public, max-age=86400' }));
 
   app.post('/console/sign-in', async (c) => {
     secureHeaders(c);

@@ -8,7 +8,7 @@ import { BatonError } from './errors.js';
 export interface OperationContext {
   principal: Principal | null;
   actor: string;
-  audit: { action: string; path: string | null; etag: string | null };
+  audit: { action: string; path: string | null; etag: string | null; note?: string };
   /** From `Baton-Causation`: the event this request answers. */
   causedBy?: string;
   /** Resolved by the loop guard: recorded on every event this request makes. */

@@ -43,6 +43,7 @@ export class Recorder {
         outcome: err === undefined ? 'allowed' : 'denied',
         code,
         etag: ctx.audit.etag,
+        ...(ctx.audit.note !== undefined ? { note: ctx.audit.note } : {}),
       })
       .catch((e) => this.log.error({ err: e }, 'audit entry could not be written'));
   }

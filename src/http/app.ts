@@ -17,12 +17,13 @@ import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { redisReady } from './middleware/redis-ready.js';
 import { ticketRoutes } from './routes/tickets.js';
+import { gateRoutes } from './routes/gates.js';
 import { mcpRoutes } from '../mcp/http-transport.js';
 import { consoleRoutes } from '../console/routes.js';
 import { SessionStore } from '../console/session.js';
 
 // The console's page and assets are public too: loading them is not an operation worth an audit entry.
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/scalar.js', '/', '/console/app.js', '/console/app.css']);
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/scalar.js', '/', '/console/app.js', '/console/app.css', '/console/favicon.svg', '/favicon.ico']);
 
 /** The REST interface: a thin shell that turns HTTP into calls on the shared core. */
 export function createHttpApp(core: Core): Hono<AppEnv> {
@@ -53,7 +54,7 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
   app.use('/mcp', redisReady(core.redis));
   // The web console: its pages are public (sign-in), everything it shows comes through the routes below.
   const sessions = new SessionStore();
-  app.route('/', consoleRoutes(core.keys, core.adminToken, sessions, () => core.workspaces.list().flatMap(({ def }) => def.gates)));
+  app.route('/', consoleRoutes(core.keys, core.adminToken, sessions));
   app.use('*', authenticate(core.keys, core.adminToken, core.rates, sessions));
   app.use('*', coordinationHeaders());
   app.route('/', filesRoutes(core));
@@ -62,6 +63,7 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
   app.route('/', auditRoutes(core));
   app.route('/', eventRoutes(core));
   app.route('/', ticketRoutes(core));
+  app.route('/', gateRoutes(core));
   app.route('/', mcpRoutes(core));
   return app;
 }

@@ -9,8 +9,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   const declared = Number(c.req.header('content-length') ?? 0);
   if (declared > MAX_JSON_BYTES) throw new BatonError('payload_too_large', `JSON bodies are limited to ${MAX_JSON_BYTES} bytes`);
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.byteLength > MAX_JSON_BYTES) throw new BatonError('payload_too_large', `JSON bodies are limited to ${MAX_JSON_BYTES} bytes`);
+  const bytes = await readCapped(c.req.raw.body, MAX_JSON_BYTES);
   let text: string;
   try {
     // Fatal: a lenient decoder would turn invalid bytes into U+FFFD and, say, rename a file to
@@ -32,6 +31,38 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
     throw new BatonError('bad_request', `invalid body: ${where}${issue?.message ?? 'does not match the expected shape'}`);
   }
   return parsed.data;
+}
+
+/**
+ * The whole body, refused as soon as it passes `max` bytes: a chunked body declares no length,
+ * and must not be buffered whole before its size is judged.
+ */
+async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch {
+      throw bodyCutOff();
+    }
+    if (next.done) break;
+    size += next.value.byteLength;
+    if (size > max) {
+      void reader.cancel().catch(() => {});
+      throw new BatonError('payload_too_large', `JSON bodies are limited to ${max} bytes`);
+    }
+    chunks.push(next.value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The client closed the connection or broke the chunked encoding before the body's end. */
+export function bodyCutOff(): BatonError {
+  return new BatonError('bad_request', 'the request body ended early (connection closed or malformed chunked encoding): nothing was done; send the whole body again');
 }
 
 /** Query parameters that must be whole numbers. */

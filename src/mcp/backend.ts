@@ -74,6 +74,8 @@ export interface EventsQuery {
 export interface Ops {
   read(path: string): Promise<FileStream>;
   info(path: string): Promise<FileInfo>;
+  /** Refuses (forbidden) unless this key may read `path`, whether or not it exists. */
+  mayRead(path: string): void;
   write(path: string, content: string, opts?: { ifMatch?: string }): Promise<WriteResponse>;
   mkdir(path: string): Promise<void>;
   list(dir: string, opts: { recursive?: boolean; cursor?: string | null; limit?: number }): Promise<ListPage>;

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import type { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { ClaimedTicket, CompleteResult, CreatedSubscription, DeleteResult, EventPage, FailResult, HeartbeatResult, ListPage, MoveResult, VersionList } from '../client/types.js';
-import { newContext, type OperationContext } from '../core/context.js';
+import { authorize } from '../auth/authorize.js';
+import { newContext, requirePrincipal, type OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { parsePath } from '../core/paths.js';
 import type { Core } from '../server/core.js';
@@ -58,6 +59,13 @@ class CoreOps implements Ops {
 
   async info(path: string): Promise<FileInfo> {
     return toInfo(await this.core.files.stat(this.ctx, parsePath(path)));
+  }
+
+  mayRead(path: string): void {
+    const p = parsePath(path);
+    this.ctx.audit.action = 'resources.subscribe';
+    this.ctx.audit.path = p.full;
+    authorize(requirePrincipal(this.ctx), 'read', p);
   }
 
   async write(path: string, content: string, opts: { ifMatch?: string } = {}): Promise<WriteResponse> {

@@ -19,7 +19,21 @@ export function describeError(err: unknown, onInternal?: (err: unknown) => void)
   return { code: 'internal', message: 'internal error' };
 }
 
-/** A refused call (brief §7): `isError`, text `CODE: message`, structuredContent `{error}`. */
+/** A refused call: `isError`, text `CODE: message`, structuredContent `{error}`. */
 export function errorResult(e: ToolError): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }], structuredContent: { error: { code: e.code, message: e.message } } };
+}
+
+/**
+ * A JSON-RPC error whose message goes on the wire as written. The SDK's McpError puts
+ * "MCP error <code>: " in front of its message, and the receiving SDK adds its own again.
+ */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
 }

@@ -1,10 +1,13 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { Hono, type Context } from 'hono';
 import { BatonError } from '../core/errors.js';
+import { requirePrincipal } from '../core/context.js';
 import type { AppEnv } from '../http/env.js';
 import type { Core } from '../server/core.js';
+import type { Principal } from '../auth/principal.js';
 import { CoreBackend } from './core-backend.js';
-import { createMcpServer } from './server.js';
+import { authInfoFor, createMcpServer } from './server.js';
+import { McpSessions } from './sessions.js';
 
 /** JSON-RPC bodies above this are refused before parsing (a write_file of the largest file, escaped). */
 function bodyLimit(core: Core): number {
@@ -76,40 +79,69 @@ async function readBody(c: Context<AppEnv>, limit: number): Promise<string> {
   return Buffer.concat(chunks, n).toString('utf8');
 }
 
-function jsonRpcError(c: Context<AppEnv>, status: 400 | 405, code: number, message: string) {
+function jsonRpcError(c: Context<AppEnv>, status: 400 | 404, code: number, message: string) {
   return c.json({ jsonrpc: '2.0', error: { code, message }, id: null }, status);
 }
 
 type Message = { method?: unknown; params?: { name?: unknown } };
 
-/** What the request's own audit entry should say, and whether it is exactly one tool call. */
-function describeRequest(body: unknown): { action: string; toolCall: boolean } {
-  if (Array.isArray(body)) return { action: 'mcp.batch', toolCall: false };
+/** Requests whose one unit of work (a tool call, a resource read, …) is audited by the request's own entry. */
+const SINGLE_UNIT = new Set(['resources/read', 'resources/list', 'resources/subscribe']);
+
+/** What the request's own audit entry should say, and whether it is exactly one unit of work. */
+function describeRequest(body: unknown): { action: string; unit: boolean; initialize: boolean } {
+  if (Array.isArray(body)) return { action: 'mcp.batch', unit: false, initialize: false };
   const m = (body ?? {}) as Message;
-  if (m.method === 'tools/call' && typeof m.params?.name === 'string') return { action: `mcp.${m.params.name.slice(0, 64)}`, toolCall: true };
-  return { action: typeof m.method === 'string' ? `mcp.${m.method.slice(0, 64)}` : 'mcp.message', toolCall: false };
+  if (m.method === 'tools/call' && typeof m.params?.name === 'string') return { action: `mcp.${m.params.name.slice(0, 64)}`, unit: true, initialize: false };
+  if (typeof m.method !== 'string') return { action: 'mcp.message', unit: false, initialize: false };
+  return { action: `mcp.${m.method.slice(0, 64)}`, unit: SINGLE_UNIT.has(m.method), initialize: m.method === 'initialize' };
 }
 
+const SESSION_HEADER = 'mcp-session-id';
+
 /**
- * `POST /mcp`: MCP over Streamable HTTP, stateless (a fresh server and transport per request,
- * answers as plain JSON), with the same bearer key as REST. Mounted after authentication.
+ * `/mcp`: MCP over Streamable HTTP, with the same bearer key as REST. Mounted after authentication.
  *
- * Audit: one entry per tool call. A request holding a single tools/call (what MCP clients
- * send) is audited by the request's own entry, which the tool call fills in (action, path,
- * outcome, code); other requests (initialize, tools/list, notifications) get their one
- * request entry (`mcp.initialize`, …); in a batch, each tool call gets its own entry.
+ * An `initialize` opens a session (sessions.ts): the answer carries `Mcp-Session-Id`, later
+ * requests send it, `GET /mcp` with it opens the stream that carries resource-change
+ * notifications, and `DELETE /mcp` ends it. A session belongs to the key that opened it. A
+ * request without a session id is answered on its own, statelessly, as before sessions
+ * existed. Answers to POSTs are plain JSON either way.
+ *
+ * Audit: one entry per unit of work. A request holding a single tools/call (what MCP clients
+ * send), resources/read, resources/list or resources/subscribe is audited by the request's own
+ * entry, which the unit fills in (action, path, outcome, code); other requests (initialize,
+ * tools/list, notifications) get their one request entry (`mcp.initialize`, …); in a batch,
+ * each unit gets its own entry.
  */
 export function mcpRoutes(core: Core): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const origins = allowedOrigins();
   const limit = bodyLimit(core);
   const onInternalError = (err: unknown) => core.log.error({ err }, 'mcp tool failed');
+  const sessions = new McpSessions(core, onInternalError);
+
+  /** The request's backend, as auth info for the server's handlers. */
+  const authInfo = (c: Context<AppEnv>, principal: Principal, unit: boolean) => {
+    const ctx = c.get('ctx');
+    const backend = new CoreBackend(core, principal, {
+      ctx,
+      shareable: unit,
+      fail: (err) => {
+        c.error = err instanceof Error ? err : new Error(String(err));
+      },
+    });
+    return authInfoFor(backend, ctx.actor);
+  };
+
+  const noSession = (c: Context<AppEnv>) =>
+    jsonRpcError(c, 404, -32001, 'Session not found: it ended or belongs to another key or server; send initialize again');
 
   app.post('/mcp', async (c) => {
     const ctx = c.get('ctx');
     ctx.audit.action = 'mcp.request';
     checkOrigin(c, core.settings.host, origins);
-    if (!ctx.principal) throw new BatonError('unauthorized', 'no credentials');
+    const principal = requirePrincipal(ctx);
     const text = await readBody(c, limit);
     let body: unknown;
     try {
@@ -119,30 +151,50 @@ export function mcpRoutes(core: Core): Hono<AppEnv> {
     }
     const what = describeRequest(body);
     ctx.audit.action = what.action;
-    const backend = new CoreBackend(core, ctx.principal, {
-      ctx,
-      shareable: what.toolCall,
-      fail: (err) => {
-        c.error = err instanceof Error ? err : new Error(String(err));
-      },
-    });
-    const server = createMcpServer(backend, { onInternalError });
+    const sessionId = c.req.header(SESSION_HEADER);
+    const auth = authInfo(c, principal, what.unit);
+    if (sessionId !== undefined) {
+      const session = sessions.get(sessionId, principal);
+      if (!session) return noSession(c);
+      return session.transport.handleRequest(c.req.raw, { parsedBody: body, authInfo: auth });
+    }
+    if (what.initialize) {
+      const session = await sessions.open(principal, ctx.recheck);
+      const res = await session.transport.handleRequest(c.req.raw, { parsedBody: body, authInfo: auth });
+      if (!session.transport.sessionId) await sessions.discard(session);
+      return res;
+    }
+    // No session: a server and transport for this request alone.
+    const server = createMcpServer({ onInternalError });
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
     try {
-      return await transport.handleRequest(c.req.raw, { parsedBody: body });
+      return await transport.handleRequest(c.req.raw, { parsedBody: body, authInfo: auth });
     } finally {
       void server.close();
     }
   });
 
-  // Stateless: no server-initiated stream to resume and no session to end.
-  const notAllowed = (c: Context<AppEnv>) => {
-    c.get('ctx').audit.action = `mcp.${c.req.method.toLowerCase()}`;
-    c.header('Allow', 'POST');
-    return jsonRpcError(c, 405, -32000, 'Method not allowed: this server is stateless; POST JSON-RPC messages to /mcp');
+  // GET opens a session's notification stream; DELETE ends the session.
+  const sessionRequest = async (c: Context<AppEnv>) => {
+    const ctx = c.get('ctx');
+    ctx.audit.action = `mcp.${c.req.method.toLowerCase()}`;
+    checkOrigin(c, core.settings.host, origins);
+    const principal = requirePrincipal(ctx);
+    const sessionId = c.req.header(SESSION_HEADER);
+    if (sessionId === undefined) {
+      return jsonRpcError(c, 400, -32000, `Bad Request: ${c.req.method} /mcp needs the Mcp-Session-Id header that initialize returned`);
+    }
+    const session = sessions.get(sessionId, principal);
+    if (!session) return noSession(c);
+    const res = await session.transport.handleRequest(c.req.raw, { authInfo: authInfo(c, principal, false) });
+    if (c.req.method === 'GET' && res.ok && res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      sessions.streamChanged(session, true);
+      c.req.raw.signal.addEventListener('abort', () => sessions.streamChanged(session, false), { once: true });
+    }
+    return res;
   };
-  app.get('/mcp', notAllowed);
-  app.delete('/mcp', notAllowed);
+  app.get('/mcp', sessionRequest);
+  app.delete('/mcp', sessionRequest);
   return app;
 }

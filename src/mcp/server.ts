@@ -1,11 +1,25 @@
 import { createRequire } from 'node:module';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { BatonError } from '../core/errors.js';
 import type { Backend } from './backend.js';
 import { describeError, errorResult } from './errors.js';
+import { listResources, listResourceTemplates, readResource, resourceError, subscribeResource, unsubscribeResource, type ResourceSubscriptions } from './resources.js';
 import { TOOLS, TOOLS_BY_NAME } from './tools/index.js';
 import type { AnyTool } from './tools/types.js';
 
@@ -16,6 +30,7 @@ Paths are /<workspace>/<path inside it>, e.g. /demo/inbox/task.md; a path withou
 Call list_allowed_directories first: this key may only read below those folders, and a tool it can never use is not listed.
 Refusals come back as errors "CODE: message" (forbidden, not_found, conflict, invalid_path, …); structuredContent.error has the same.
 To react to another agent's work, use wait_for_changes with the cursor it returns rather than polling.
+Files are also resources, baton:///<workspace>/<path>; subscribe to one to be told when it changes.
 Every write keeps the previous version (list_versions, restore_version) and is recorded with this agent as its author.`;
 
 const ERROR_SCHEMA = {
@@ -23,17 +38,7 @@ const ERROR_SCHEMA = {
   properties: { code: { type: 'string' }, message: { type: 'string' } },
   required: ['code', 'message'],
 } as const;
-
-/** Reference-server tools answer `{content}`; a refusal answers `{error}` instead. */
-function outputSchemaOf(t: AnyTool): Tool['outputSchema'] {
-  if (t.output === 'json') return undefined;
-  const content = t.output === 'media' ? { type: 'array', items: { type: 'object' } } : { type: 'string' };
-  return {
-    type: 'object',
-    properties: { content, error: ERROR_SCHEMA },
-    anyOf: [{ required: ['content'] }, { required: ['error'] }],
-  };
-}
+const REFUSAL = { type: 'object', properties: { error: ERROR_SCHEMA }, required: ['error'] } as const;
 
 /** zod marks every integer with the safe-integer bounds: noise in a listing a model reads. */
 function withoutSafeBounds(node: unknown): unknown {
@@ -45,6 +50,20 @@ function withoutSafeBounds(node: unknown): unknown {
     out[k] = withoutSafeBounds(v);
   }
   return out;
+}
+
+/**
+ * What structuredContent holds: the body (reference-style `{content}`, or the REST response
+ * schema from src/api) or, for a refusal, `{error}`. JSON Schema draft-07, which every client's
+ * validator reads; the named shapes of src/api stay in `definitions` and are referenced.
+ */
+function outputSchemaOf(t: AnyTool): Tool['outputSchema'] {
+  if (t.output === 'text' || t.output === 'media') {
+    const content = t.output === 'media' ? { type: 'array', items: { type: 'object' } } : { type: 'string' };
+    return { type: 'object', anyOf: [{ type: 'object', properties: { content }, required: ['content'] }, REFUSAL] };
+  }
+  const { $schema: _draft, definitions, ...body } = withoutSafeBounds(z.toJSONSchema(t.output, { io: 'output', target: 'draft-7' })) as Record<string, unknown>;
+  return { type: 'object', anyOf: [body, REFUSAL], ...(definitions ? { definitions } : {}) };
 }
 
 function inputSchemaOf(t: AnyTool): Tool['inputSchema'] {
@@ -110,31 +129,66 @@ export async function callTool(backend: Backend, name: string, rawArgs: Record<s
 
 let validator: AjvJsonSchemaValidator | undefined;
 
-/**
- * `/mcp` builds a server per request (it is stateless); left to itself each one would compile a
- * fresh Ajv instance, which costs more than the tool call.
- */
+/** Left to itself each server would compile a fresh Ajv instance, which costs more than a tool call. */
 function sharedValidator(): AjvJsonSchemaValidator {
   validator ??= new AjvJsonSchemaValidator();
   return validator;
 }
 
+/** What a request handler is given: the transport's auth info carries the request's backend. */
+export interface RequestExtra {
+  authInfo?: AuthInfo;
+}
+
+/** Auth info for one request: the key stays out of it; the backend is what handlers use. */
+export function authInfoFor(backend: Backend, actor: string): AuthInfo {
+  return { token: '', clientId: actor, scopes: [], extra: { backend } };
+}
+
+function backendOf(extra: RequestExtra): Backend {
+  const backend = extra.authInfo?.extra?.backend as Backend | undefined;
+  if (!backend) throw new McpError(ErrorCode.InternalError, 'internal: request without credentials');
+  return backend;
+}
+
 /**
- * An MCP server over a backend: the same tools, descriptions and results whichever transport
- * carries it. Only the tools this key can use are listed.
+ * An MCP server: the same tools, descriptions and results whichever transport carries it. It
+ * holds no key: each request's backend (its principal and audit scope) arrives as the
+ * request's auth info, so one server serves every request of a session. Only the tools the
+ * requesting key can use are listed. `subscriptions` is the session's (stateful transport only).
  */
-export function createMcpServer(backend: Backend, opts: McpServerOptions = {}): Server {
+export function createMcpServer(opts: McpServerOptions & { subscriptions?: ResourceSubscriptions } = {}): Server {
   const server = new Server(
     { name: 'baton', title: 'Baton', version: SERVER_VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator() },
+    {
+      capabilities: { tools: {}, resources: opts.subscriptions ? { subscribe: true } : {} },
+      instructions: INSTRUCTIONS,
+      jsonSchemaValidator: sharedValidator(),
+    },
   );
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
-    const access = await backend.access().catch((err: unknown) => {
-      const e = describeError(err, opts.onInternalError);
+  const onInternalError = opts.onInternalError;
+  const asResourceError = (err: unknown) => Promise.reject(resourceError(err, onInternalError));
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
+    const access = await backendOf(extra).access().catch((err: unknown) => {
+      const e = describeError(err, onInternalError);
       throw new McpError(ErrorCode.InternalError, `${e.code}: ${e.message}`);
     });
     return { tools: TOOLS.filter((t) => access.tools.has(t.name)).map((t) => LISTINGS.get(t.name)!) };
   });
-  server.setRequestHandler(CallToolRequestSchema, (req) => callTool(backend, req.params.name, req.params.arguments, opts));
+  server.setRequestHandler(CallToolRequestSchema, (req, extra) => callTool(backendOf(extra), req.params.name, req.params.arguments, opts));
+  server.setRequestHandler(ListResourcesRequestSchema, (req, extra) => listResources(backendOf(extra), req.params?.cursor).catch(asResourceError));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, (_req, extra) => listResourceTemplates(backendOf(extra)).catch(asResourceError));
+  server.setRequestHandler(ReadResourceRequestSchema, (req, extra) => readResource(backendOf(extra), req.params.uri).catch(asResourceError));
+  server.setRequestHandler(SubscribeRequestSchema, (req, extra) =>
+    subscribeResource(backendOf(extra), req.params.uri, opts.subscriptions).then(() => ({}), asResourceError),
+  );
+  server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+    try {
+      unsubscribeResource(req.params.uri, opts.subscriptions);
+      return {};
+    } catch (err) {
+      return asResourceError(err);
+    }
+  });
   return server;
 }

@@ -10,6 +10,7 @@ import { Metrics } from '../observability/metrics.js';
 import { registerOperatorMetrics } from '../observability/operator-metrics.js';
 import { EventService } from '../service/events.js';
 import { FileService } from '../service/files.js';
+import { GateService } from '../service/gates.js';
 import { SubscriptionService } from '../service/subscriptions.js';
 import { TicketService } from '../service/tickets.js';
 import { CausationGuard } from '../guards/causation.js';
@@ -35,6 +36,7 @@ export interface Core {
   audit: AuditLog;
   recorder: Recorder;
   files: FileService;
+  gates: GateService;
   events: EventService;
   subscriptions: SubscriptionService;
   tickets: TicketService;
@@ -95,6 +97,7 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
     audit,
     recorder,
     files,
+    gates: new GateService(workspaces, files),
     tickets,
     rates: guards.rates,
     events: new EventService(eventLog, workspaces),

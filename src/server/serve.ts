@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
@@ -18,7 +19,29 @@ export interface RunningBaton {
   close(): Promise<void>;
 }
 
-const BAD_REQUEST_BODY = JSON.stringify({ error: { code: 'bad_request', message: 'malformed HTTP request' } });
+/** How long in-flight requests may run on after a shutdown begins. */
+const SHUTDOWN_GRACE_MS = 3_000;
+/** How long stopping the background work may take before Baton stops without it. */
+const CORE_STOP_MS = 3_000;
+
+/** What to fix, for the errors of Node's HTTP parser (llhttp) a client can cause. */
+function parserMessage(code: string | undefined): string {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 'the request headers are too large (16 KiB at most): send fewer or shorter headers';
+    case 'HPE_INVALID_HEADER_TOKEN':
+      return 'a header name or value holds a forbidden byte (NUL, a lone CR or LF, another control character): remove it';
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_STRICT':
+      return 'the chunked body is malformed: send valid chunked encoding or a Content-Length';
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return 'Content-Length and Transfer-Encoding disagree or are invalid: send exactly one of them';
+    default:
+      return `malformed HTTP request${code ? ` (${code})` : ''}: check the request line and headers`;
+  }
+}
 
 /**
  * The HTTP adapter refuses a raw backslash in the path before the app sees the request, with an
@@ -71,10 +94,24 @@ export async function startBaton(settings: Settings, opts: { onAdminToken?: (tok
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
   });
-  // Requests Node's parser refuses (a raw backslash, bad headers) still get a JSON error.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) {
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${BAD_REQUEST_BODY.length}\r\nConnection: close\r\n\r\n${BAD_REQUEST_BODY}`);
+  // Requests Node's parser refuses (a raw backslash, bad header bytes, broken chunking) still get
+  // a JSON error, also on a keep-alive connection that has served earlier requests. When an
+  // answer is under way on the connection a 400 would corrupt it: the connection is cut instead.
+  // The parser reports again for every later chunk of the same bad request: answered once, the
+  // rest of what the client sends is read and dropped, so that closing does not reset the
+  // connection before the client has read the 400.
+  const answered = new WeakSet<Duplex>();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: unknown }) => {
+    if (answered.has(socket)) return;
+    if (err.code !== 'ECONNRESET' && socket.writable && !socket._httpMessage) {
+      answered.add(socket);
+      const body = JSON.stringify(new BatonError('bad_request', parserMessage(err.code)).toJSON());
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nBaton-Error-Code: bad_request\r\nConnection: close\r\n\r\n${body}`);
+      socket.resume();
+      // A client that keeps its side open does not keep the socket. Not sooner: destroying a
+      // socket with unread input sends a reset, and a reset makes a client slow to read (a
+      // loaded machine) drop the answer it already received.
+      setTimeout(() => socket.destroy(), 5_000).unref();
     } else {
       socket.destroy();
     }
@@ -86,14 +123,22 @@ export async function startBaton(settings: Settings, opts: { onAdminToken?: (tok
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      // Stop accepting, let in-flight requests finish, then release what they were using.
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 10_000).unref();
-      });
-      await closeCore(core);
-      await redis.quit().catch(() => redis.disconnect());
+      // Stop accepting. Long-polls and event streams would hold their connections for up to
+      // 25 s: end them now. Other requests get a short grace, then their connections are cut.
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      core.events.close();
+      const reapIdle = setInterval(() => server.closeIdleConnections(), 100);
+      const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      server.closeIdleConnections();
+      await drained;
+      clearInterval(reapIdle);
+      clearTimeout(cut);
+      // Stopping the workers and loops talks to Redis; with Redis gone each call would wait out
+      // its retries. Bounded: what they hold is already durable or retried by another replica.
+      const stopped = await Promise.race([closeCore(core).then(() => true), new Promise<false>((r) => setTimeout(() => r(false), CORE_STOP_MS).unref())]);
+      if (!stopped) log.warn({ ms: CORE_STOP_MS }, 'background work did not stop in time (is Redis down?); stopping anyway');
+      await Promise.race([redis.quit(), new Promise((_, reject) => setTimeout(reject, 1000).unref())]).catch(() => redis.disconnect());
+      // Last: everything above may still write to it.
       await privateRedis?.stop();
       log.info('baton stopped');
       log.flush();

@@ -62,10 +62,20 @@ function mergeByTime(batches: BatonEvent[][]): BatonEvent[] {
 
 /** Reading the event logs: filtered to what the key may read, paged, long-polled. */
 export class EventService {
+  private readonly waiting = new Set<() => void>();
+  /** Set at shutdown: waits end at once, so long-polls answer and event streams finish. */
+  closed = false;
+
   constructor(
     private readonly log: EventLog,
     private readonly workspaces: WorkspaceRegistry,
   ) {}
+
+  /** Ends every wait now and every later one at once: a long-poll or stream must not hold shutdown. */
+  close(): void {
+    this.closed = true;
+    for (const wake of this.waiting) wake();
+  }
 
   private scope(ctx: OperationContext, glob: string): string[] {
     const p = ctx.principal!;
@@ -106,7 +116,7 @@ export class EventService {
     for (;;) {
       const woke = this.nextAppend(workspaces, deadline);
       const out = await this.collect(workspaces, cursor, limit, visible);
-      if (out.length > 0 || Date.now() >= deadline) {
+      if (out.length > 0 || Date.now() >= deadline || this.closed) {
         woke.cancel();
         return out;
       }
@@ -135,7 +145,10 @@ export class EventService {
   private nextAppend(workspaces: string[], deadline: number): { promise: Promise<void>; cancel(): void } {
     let off = () => {};
     let timer: NodeJS.Timeout | undefined;
+    let wake = () => {};
     const promise = new Promise<void>((resolve) => {
+      wake = resolve;
+      this.waiting.add(wake);
       const wanted = new Set(workspaces);
       off = this.log.onAppend((ws) => {
         if (wanted.has(ws)) resolve();
@@ -144,12 +157,14 @@ export class EventService {
     }).finally(() => {
       off();
       clearTimeout(timer);
+      this.waiting.delete(wake);
     });
     return {
       promise,
       cancel: () => {
         off();
         clearTimeout(timer);
+        this.waiting.delete(wake);
       },
     };
   }

@@ -10,20 +10,14 @@ import { globMatcher } from '../core/glob.js';
 import { storedMimeType } from '../core/mime.js';
 import { basename, parsePath, ROOT, workspaceRoot, type BatonPath } from '../core/paths.js';
 import type { Recorder } from '../core/recorder.js';
-import type { EventType, NewEvent } from '../events/event.js';
+import { newEvent, type EventType, type NewEvent } from '../events/event.js';
 import type { EntryMeta, VersionInfo, WalkEntry, WriteResult } from '../storage/driver.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import { scanContent, type LineMatch } from './content-scan.js';
 
-export interface ListEntry {
-  path: string;
-  type: 'file' | 'directory';
-  size: number;
-  etag: string | null;
-  mimeType: string | null;
-  modifiedAt: string;
-}
+/** A listing's entry: what the driver knows, less the version (a listing does not show it). */
+export type ListEntry = Omit<EntryMeta, 'version'>;
 
 export interface SearchResult {
   path: string;
@@ -99,22 +93,9 @@ export class FileService {
   private emitFor(ctx: OperationContext, type: EventType, extra: Partial<NewEvent> = {}) {
     return async (e: EntryMeta): Promise<void> => {
       const def = this.workspaces.resolve(parsePath(e.path)).def;
-      await this.recorder.emit(
-        {
-          event: type,
-          workspaceId: def.id,
-          workspace: def.name,
-          path: e.path,
-          mimeType: type === 'file.deleted' ? null : e.mimeType,
-          size: type === 'file.deleted' ? 0 : e.size,
-          etag: type === 'file.deleted' ? null : e.etag,
-          version: e.version,
-          actor: ctx.actor,
-          ...(ctx.causation ? { causation: ctx.causation } : {}),
-          ...extra,
-        },
-        { index: type === 'file.deleted' ? 'del' : 'set' },
-      );
+      await this.recorder.emit(newEvent(type, def, e, ctx.actor, { ...(ctx.causation ? { causation: ctx.causation } : {}), ...extra }), {
+        index: type === 'file.deleted' ? 'del' : 'set',
+      });
     };
   }
 
@@ -225,7 +206,7 @@ export class FileService {
   }
 
   /** Move without authorizing: for services that already authorized a larger operation. */
-  async commitMove(ctx: OperationContext, from: BatonPath, to: BatonPath, overwrite: boolean) {
+  async commitMove(ctx: OperationContext, from: BatonPath, to: BatonPath, overwrite: boolean, extra: Partial<NewEvent> = {}) {
     if (from.workspace !== to.workspace) {
       throw new BatonError('bad_request', 'moves across workspaces are not supported; copy and delete instead');
     }
@@ -234,8 +215,8 @@ export class FileService {
       actor: ctx.actor,
       overwrite,
       onCommit: async (r) => {
-        if (r.to.type === 'file') await this.emitFor(ctx, 'file.moved', { from: from.full })(r.to);
-        for (const f of r.files ?? []) await this.emitFor(ctx, 'file.moved', { from: f.from.path })(f.to);
+        if (r.to.type === 'file') await this.emitFor(ctx, 'file.moved', { ...extra, from: from.full })(r.to);
+        for (const f of r.files ?? []) await this.emitFor(ctx, 'file.moved', { ...extra, from: f.from.path })(f.to);
       },
     });
     ctx.audit.etag = result.to.etag;

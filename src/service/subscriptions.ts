@@ -8,7 +8,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import type { Attempt, AttemptLog } from '../webhooks/attempts.js';
 import { NewSubscriptionBody, ReplayBody } from '../api/schemas.js';
-import type { Dispatcher } from '../webhooks/dispatcher.js';
+import { deliveryJobId, type Dispatcher } from '../webhooks/dispatcher.js';
 import { publicView, subscriptionMatches, type Subscription, type SubscriptionStore } from '../webhooks/subscriptions.js';
 import { UrlPolicy } from '../webhooks/url-policy.js';
 import { decodeEventCursor, type EventCursor } from './events.js';
@@ -16,6 +16,11 @@ import { decodeEventCursor, type EventCursor } from './events.js';
 export const newSubscriptionSchema = NewSubscriptionBody;
 
 export const replaySchema = ReplayBody;
+
+/** Held events queued per round of a resume. */
+const RESUME_BATCH = 500;
+/** Held events shown among the deliveries. */
+const HELD_LISTED = 1000;
 
 /** A subscribe grant covers a subscription glob when the glob stays inside the grant's folder. */
 function covers(grantGlob: string, glob: string): boolean {
@@ -71,12 +76,13 @@ export class SubscriptionService {
   async list(ctx: OperationContext) {
     const p = this.principal(ctx, 'subscription.list');
     const all = await this.store.all();
-    return all.filter((s) => p.kind === 'admin' || s.owner === ownerOf(p)).map(publicView);
+    const mine = all.filter((s) => p.kind === 'admin' || s.owner === ownerOf(p));
+    return Promise.all(mine.map(async (s) => ({ ...publicView(s), backlog: s.paused ? await this.store.backlogSize(s.id) : 0 })));
   }
 
   async get(ctx: OperationContext, id: string) {
     const p = this.principal(ctx, 'subscription.read', `sub:${id}`);
-    return publicView(await this.owned(p, id));
+    return { ...publicView(await this.owned(p, id)), backlog: await this.store.backlogSize(id) };
   }
 
   async remove(ctx: OperationContext, id: string) {
@@ -88,10 +94,41 @@ export class SubscriptionService {
     return { id, deleted: true };
   }
 
+  /** Hold deliveries: events keep arriving into the backlog and nothing is sent until resume. */
+  async pause(ctx: OperationContext, id: string) {
+    const p = this.principal(ctx, 'subscription.pause', `sub:${id}`);
+    await this.owned(p, id);
+    const sub = await this.store.pause(id);
+    return { ...publicView(sub), backlog: await this.store.backlogSize(id) };
+  }
+
+  /** Queue the backlog, oldest first, ahead of anything newer; then deliveries go on live. */
+  async resume(ctx: OperationContext, id: string) {
+    const p = this.principal(ctx, 'subscription.resume', `sub:${id}`);
+    let sub = await this.owned(p, id);
+    let released = 0;
+    while (sub.paused) {
+      const pausedAt = sub.pausedAt ?? '';
+      // One job id per held event and pause: a resume cut short and run again queues nothing twice.
+      const stamp = `p${Date.parse(pausedAt).toString(36)}`;
+      const held = await this.store.backlog(id, RESUME_BATCH);
+      if (held.events.length > 0) {
+        await this.dispatcher.queue.addBulk(
+          held.events.map((event) => ({ name: event.event, data: { subId: id, event, releasedFrom: pausedAt }, opts: this.dispatcher.jobOptions(deliveryJobId(id, event.id, stamp)) })),
+        );
+      }
+      released += held.events.length;
+      const left = await this.store.release(sub, held.ids);
+      if (left === 0) break;
+      if (left === -1) sub = await this.owned(p, id);
+    }
+    return { ...publicView({ ...sub, paused: false, pausedAt: null }), backlog: 0, released };
+  }
+
   async deliveries(ctx: OperationContext, id: string, status?: string) {
     const p = this.principal(ctx, 'subscription.deliveries', `sub:${id}`);
     await this.owned(p, id);
-    const [done, queued] = await Promise.all([this.attempts.list(id), this.dispatcher.queuedFor(id)]);
+    const [done, queued, { events: held }] = await Promise.all([this.attempts.list(id), this.dispatcher.queuedFor(id), this.store.backlog(id, HELD_LISTED)]);
     // Still queued: listed first, as the attempt each will be; one waiting for a retry says when.
     const pending: Attempt[] = queued.map((q) => ({
       eventId: q.eventId,
@@ -101,7 +138,9 @@ export class SubscriptionService {
       at: q.queuedAt,
       nextAttemptAt: done.find((a) => a.eventId === q.eventId && a.status === 'failed')?.nextAttemptAt ?? null,
     }));
-    const all = [...pending, ...done];
+    // Held by a pause: pending too, with no attempt planned until the subscription is resumed.
+    const waiting: Attempt[] = held.map((e) => ({ eventId: e.id, attempt: 1, status: 'pending', responseStatus: null, at: e.time, nextAttemptAt: null, error: 'held: the subscription is paused' }));
+    const all = [...pending, ...waiting, ...done];
     return status ? all.filter((a) => a.status === status) : all;
   }
 

@@ -7,7 +7,7 @@ import { requirePrincipal, type OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { parsePath, type BatonPath } from '../core/paths.js';
 import type { Recorder } from '../core/recorder.js';
-import type { BatonEvent, EventType } from '../events/event.js';
+import { newEvent, type BatonEvent, type EventType } from '../events/event.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EntryMeta } from '../storage/driver.js';
 import { inQueue, notAQueue, requireTicket, ticketPathOf, type TicketPath } from '../tickets/queue-path.js';
@@ -101,22 +101,7 @@ export class TicketService {
 
   private async ticketEvent(ctx: OperationContext, type: EventType, entry: EntryMeta, extra: Record<string, unknown>): Promise<void> {
     const def = this.workspaces.resolve(parsePath(entry.path)).def;
-    await this.recorder.emit(
-      {
-        event: type,
-        workspaceId: def.id,
-        workspace: def.name,
-        path: entry.path,
-        mimeType: entry.mimeType,
-        size: entry.size,
-        etag: entry.etag,
-        version: entry.version,
-        actor: ctx.actor,
-        ...(ctx.causation ? { causation: ctx.causation } : {}),
-        ...extra,
-      },
-      { index: 'none' },
-    );
+    await this.recorder.emit(newEvent(type, def, entry, ctx.actor, { ...(ctx.causation ? { causation: ctx.causation } : {}), ...extra }), { index: 'none' });
   }
 
   async claim(ctx: OperationContext, input: z.infer<typeof claimSchema>) {

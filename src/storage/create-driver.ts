@@ -1,19 +1,12 @@
-import type { Redis } from 'ioredis';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
 import type { StorageDriver } from './driver.js';
-import { LocalDriver } from './local/local-driver.js';
-import { S3Driver } from './s3/s3-driver.js';
+import { localDriver } from './local/index.js';
+import { DriverRegistry, type DriverDeps } from './registry.js';
+import { s3Driver } from './s3/index.js';
 
-/** What drivers may share with the rest of Baton: Redis, for arbitration where storage has none. */
-export interface DriverDeps {
-  redis: Redis;
-}
+/** The drivers Baton ships with; a new backend adds its registration here and nowhere else. */
+export const drivers = new DriverRegistry([localDriver, s3Driver], 'local');
 
 export function createDriver(def: WorkspaceDefinition, deps: DriverDeps): StorageDriver {
-  switch (def.storage.driver) {
-    case 'local':
-      return new LocalDriver(def.name, def.storage.root);
-    case 's3':
-      return new S3Driver(def.name, def.storage, deps.redis);
-  }
+  return drivers.create(def.name, def.storage, deps);
 }

@@ -1,5 +1,10 @@
 import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
 import type { BatonPath } from '../core/paths.js';
+import type { Recorder } from '../core/recorder.js';
+import type { EventLog } from '../events/event-log.js';
+import type { WorkspaceDefinition } from '../workspaces/definition.js';
+import type { BackendCapabilities } from './backend.js';
 
 /** What a driver knows about one entry. `path` is the full namespace path. */
 export interface EntryMeta {
@@ -73,6 +78,29 @@ export interface WalkOptions {
   meta?: boolean;
 }
 
+/** What an observer of outside changes needs from the rest of Baton. */
+export interface ObserveContext {
+  def: WorkspaceDefinition;
+  events: EventLog;
+  recorder: Recorder;
+  /** How often a full rescan runs, where the medium's notifications can miss changes. */
+  rescanMs: number;
+  log: Logger;
+}
+
+/** A path as an observer of outside changes finds it: its file (or none), who made it, and a deletion's version. */
+export interface ObservedState {
+  entry: EntryMeta | null;
+  actor: string;
+  deletedVersion: number | null;
+}
+
+/** Reports changes made outside Baton while it runs. */
+export interface OutsideWatcher {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /**
  * The one storage interface the rest of Baton uses. Drivers own atomicity (a reader never sees
  * a torn write), version keeping, and the arbitration of races on one path (exactly one mover
@@ -80,7 +108,11 @@ export interface WalkOptions {
  * outside their root (symlinks).
  */
 export interface StorageDriver {
-  readonly kind: 'local' | 's3';
+  /** The registry name of the driver (`local`, `s3`), for logs. */
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+  /** The actor named for changes made behind Baton's back (`fs`, `s3`). */
+  readonly outsideActor: string;
   init(folders: readonly string[]): Promise<void>;
   /** Throws `unavailable` when the backing store cannot be reached. */
   check(): Promise<void>;
@@ -98,5 +130,18 @@ export interface StorageDriver {
   withPathLock<T>(paths: readonly BatonPath[], fn: () => Promise<T>): Promise<T>;
   /** The last recorded version of a path (who wrote it, with which etag), or null. */
   lastRecord(path: BatonPath): Promise<VersionInfo | null>;
+  /**
+   * Holding the path's lock, after an observer reported a change made outside Baton: put that
+   * state in the version log (a record for foreign bytes, a tombstone for a foreign removal), so
+   * the next version gets the next number.
+   */
+  noteOutsideChange(path: BatonPath): Promise<void>;
+  /**
+   * Holding the path's lock: what an observer should report about a path it saw change, or
+   * null when a folder is there (a walk reports what is in it).
+   */
+  observedState(path: BatonPath): Promise<ObservedState | null>;
+  /** Start reporting changes made outside Baton (one observer per workspace across replicas). */
+  observe(ctx: ObserveContext): OutsideWatcher;
   close(): Promise<void>;
 }

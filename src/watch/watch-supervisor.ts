@@ -2,35 +2,21 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Recorder } from '../core/recorder.js';
 import type { EventLog } from '../events/event-log.js';
-import type { StorageDriver } from '../storage/driver.js';
-import { LocalDriver } from '../storage/local/local-driver.js';
-import { S3Driver } from '../storage/s3/s3-driver.js';
+import type { OutsideWatcher, StorageDriver } from '../storage/driver.js';
 import type { WorkspaceRegistry } from '../workspaces/registry.js';
 import { Lease } from './lease.js';
-import { S3Reconciler } from './s3-reconciler.js';
-import { WorkspaceWatcher } from './workspace-watcher.js';
 
 const LEASE_MS = 15_000;
 const TICK_MS = 3_000;
 
-/** What watches one workspace for changes made outside Baton. */
-interface Watcher {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** Local disks get a disk watcher, S3 buckets a reconciler. */
-function watched(driver: StorageDriver): boolean {
-  return driver instanceof LocalDriver || driver instanceof S3Driver;
-}
-
 /**
- * Decides which process watches which workspace (local disk or S3): one holder per workspace, through a
- * Redis lease. Whoever takes a lease over (at start, or when the holder died) reconciles the
+ * Decides which process watches which workspace for changes made outside Baton: one holder per
+ * workspace, through a Redis lease. How a workspace is watched (a disk watcher, a bucket
+ * reconciler) is its driver's business. Whoever takes a lease over (at start, or when the holder died) reconciles the
  * whole tree first, so nothing that changed in between goes unreported.
  */
 export class WatchSupervisor {
-  private readonly active = new Map<string, { lease: Lease; watcher: Watcher | null; driver: StorageDriver }>();
+  private readonly active = new Map<string, { lease: Lease; watcher: OutsideWatcher | null; driver: StorageDriver }>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
 
@@ -64,7 +50,7 @@ export class WatchSupervisor {
   }
 
   private async tick(): Promise<void> {
-    const live = new Map(this.workspaces.list().filter((w) => watched(w.driver)).map((w) => [w.def.name, w]));
+    const live = new Map(this.workspaces.list().map((w) => [w.def.name, w]));
     for (const [name, a] of this.active) {
       const ws = live.get(name);
       if (!ws || ws.driver !== a.driver) {
@@ -81,11 +67,7 @@ export class WatchSupervisor {
       }
       const held = await a.lease.tick().catch(() => false);
       if (held && !a.watcher) {
-        const d = a.driver;
-        a.watcher =
-          d instanceof S3Driver
-            ? new S3Reconciler(ws.def, d, this.events, this.recorder, this.log)
-            : new WorkspaceWatcher(ws.def, d, (d as LocalDriver).rootDir, this.events, this.recorder, this.rescanSeconds * 1000, this.log);
+        a.watcher = a.driver.observe({ def: ws.def, events: this.events, recorder: this.recorder, rescanMs: this.rescanSeconds * 1000, log: this.log });
         await a.watcher.start();
         this.log.info({ workspace: name }, 'watching workspace');
       } else if (!held && a.watcher) {

@@ -107,6 +107,9 @@ export class DeliveryWorker {
     const { subId, event } = job.data;
     const sub = await this.subs.get(subId);
     if (!sub || !sub.enabled) return;
+    // Asked of Redis on every job, not of the cached record: a pause acknowledged on another
+    // replica must hold the very next delivery. A held event waits in the backlog for resume.
+    if (await this.subs.hold(subId, event, job.data.releasedFrom)) return;
     const attempt = job.attemptsMade + 1;
     if (attempt > 1) this.metrics.retries.inc();
     try {

@@ -12,6 +12,8 @@ export const BULL_PREFIX = 'baton:bull';
 export interface DeliveryJob {
   subId: string;
   event: BatonEvent;
+  /** Set on a job queued by resume: the `pausedAt` of the pause it was held by (see SubscriptionStore). */
+  releasedFrom?: string;
 }
 
 /** One job per (event, subscription); the id makes a second enqueue of the same pair a no-op. */

@@ -1,21 +1,9 @@
-import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { parsePath } from '../core/paths.js';
+import { drivers } from '../storage/create-driver.js';
+import type { StorageConfig } from '../storage/registry.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
-const localStorage = z.object({ driver: z.literal('local'), root: z.string().min(1).optional() }).strict();
-const s3Storage = z
-  .object({
-    driver: z.literal('s3'),
-    bucket: z.string().min(1),
-    prefix: z.string().default(''),
-    endpoint: z.string().url().optional(),
-    region: z.string().default('us-east-1'),
-    forcePathStyle: z.boolean().default(false),
-    reconcileSeconds: z.number().positive().default(15),
-  })
-  .strict();
 
 const subscription = z
   .object({
@@ -26,6 +14,18 @@ const subscription = z
   })
   .strict();
 
+/**
+ * A gate: a path, or `{path, from}` where `from` names the folder(s) whose files wait for a human's
+ * decision on it (the gate's waiting list: approve moves one into the gate, reject into
+ * `<from>/rejected/`).
+ */
+const gate = z.union([
+  z.string().startsWith('/'),
+  z
+    .object({ path: z.string().startsWith('/'), from: z.union([z.string().startsWith('/'), z.array(z.string().startsWith('/')).min(1)]).optional() })
+    .strict(),
+]);
+
 const limits = z
   .object({
     requestsPerSecond: z.number().positive().optional(),
@@ -34,20 +34,18 @@ const limits = z
   })
   .strict();
 
-/** The YAML schema of brief §1. Unknown keys are errors: a typo should not silently do nothing. */
+/** The schema of a workspace YAML file. Unknown keys are errors: a typo should not silently do nothing. */
 export const workspaceFileSchema = z
   .object({
     name: z.string().regex(NAME, 'name: letters, digits, . _ - only, at most 63 characters').optional(),
     id: z.string().min(1).optional(),
-    storage: z.discriminatedUnion('driver', [localStorage, s3Storage]).optional(),
+    storage: drivers.schema().optional(),
     folders: z.array(z.string().min(1)).default([]),
-    gates: z.array(z.string().startsWith('/')).default([]),
+    gates: z.array(gate).default([]),
     subscriptions: z.array(subscription).default([]),
     limits: limits.optional(),
   })
   .strict();
-
-export type StorageConfig = { driver: 'local'; root: string } | z.infer<typeof s3Storage>;
 
 export interface WorkspaceDefinition {
   name: string;
@@ -55,6 +53,8 @@ export interface WorkspaceDefinition {
   storage: StorageConfig;
   folders: string[];
   gates: string[];
+  /** Each gate with a waiting list: the folders whose files wait for a decision on it (none when absent). */
+  reviews?: Array<{ gate: string; from: string[] }>;
   subscriptions: z.infer<typeof subscription>[];
   limits?: z.infer<typeof limits>;
   /** The YAML file it came from; null when created through the API. */
@@ -67,27 +67,26 @@ export function toDefinition(raw: unknown, fallbackName: string, dataDir: string
   const name = doc.name ?? fallbackName;
   if (!NAME.test(name) || name.startsWith('.baton')) throw new Error(`invalid workspace name ${JSON.stringify(name)}`);
   for (const f of doc.folders) parsePath(`/${name}/${f.replace(/^\/+|\/+$/g, '')}`);
-  for (const g of doc.gates) {
-    const gp = parsePath(g);
-    if (gp.workspace !== name) throw new Error(`gate ${g} is not inside workspace ${name}`);
-  }
-  const storage: StorageConfig =
-    !doc.storage || doc.storage.driver === 'local'
-      ? { driver: 'local', root: resolveRoot(doc.storage?.root, name, dataDir) }
-      : doc.storage;
+  const inside = (p: string, what: string): string => {
+    const bp = parsePath(p);
+    if (bp.workspace !== name) throw new Error(`${what} ${p} is not inside workspace ${name}`);
+    return bp.full;
+  };
+  const gates = doc.gates.map((g) => (typeof g === 'string' ? { path: g } : g));
+  for (const g of gates) inside(g.path, 'gate');
+  const reviews = gates
+    .filter((g) => g.from !== undefined)
+    .map((g) => ({ gate: inside(g.path, 'gate'), from: [g.from!].flat().map((f) => inside(f, 'gate source')) }));
+  const storage = drivers.settle(doc.storage as StorageConfig | undefined, { workspace: name, dataDir });
   return {
     name,
     id: doc.id ?? `ws_${name}`,
     storage,
     folders: doc.folders.map((f) => f.replace(/^\/+|\/+$/g, '')),
-    gates: doc.gates.map((g) => parsePath(g).full),
+    gates: gates.map((g) => parsePath(g.path).full),
+    reviews,
     subscriptions: doc.subscriptions,
     limits: doc.limits,
     source,
   };
-}
-
-function resolveRoot(root: string | undefined, name: string, dataDir: string): string {
-  if (!root) return resolve(dataDir, name);
-  return isAbsolute(root) ? root : resolve(dataDir, root);
 }

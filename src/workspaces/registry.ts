@@ -106,7 +106,7 @@ export class WorkspaceRegistry {
     this.byName.set(def.name, { def, driver });
     if (prev) await prev.driver.close();
     await this.onLoaded(def);
-    this.log.info({ workspace: def.name, driver: driver.kind }, prev ? 'workspace updated' : 'workspace loaded');
+    this.log.info({ workspace: def.name, driver: driver.name }, prev ? 'workspace updated' : 'workspace loaded');
   }
 
   /** Create a workspace through the admin API: written as YAML so every replica picks it up. */

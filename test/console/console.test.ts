@@ -2,7 +2,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
-import { Receiver } from '../helpers/receiver.js';
+import { eventually, Receiver } from '../helpers/receiver.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis;
@@ -89,6 +89,34 @@ describe('web console in a real browser', () => {
     await page.waitForSelector('[data-testid=listing] >> text=up.txt');
     const got = await admin.get('/demo/inbox/up.txt');
     expect(got.text).toBe('uploaded from the browser');
+
+    // A real drag and drop: a DataTransfer carrying a File, dispatched as the browser would.
+    await page.evaluate(() => {
+      const bar = document.querySelector('[data-testid=drop] progress') as HTMLProgressElement;
+      const seen: string[] = [];
+      (window as unknown as { seen: string[] }).seen = seen;
+      new MutationObserver(() => seen.push(bar.hidden ? 'hidden' : String(bar.value))).observe(bar, { attributes: true });
+    });
+    const dataTransfer = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['dropped '.repeat(256 * 1024)], 'dropped.txt', { type: 'text/plain' }));
+      return dt;
+    });
+    await page.dispatchEvent('[data-testid=drop]', 'dragenter', { dataTransfer });
+    await page.dispatchEvent('[data-testid=drop]', 'dragover', { dataTransfer });
+    expect(await page.getAttribute('[data-testid=drop]', 'class')).toContain('over');
+    await page.dispatchEvent('[data-testid=drop]', 'drop', { dataTransfer });
+    await page.waitForSelector('[data-testid=drop] :text("Uploaded /demo/inbox/dropped.txt")');
+    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    // The bar was shown and reached 100 (it shows for the upload, whatever the loopback's speed).
+    expect(seen).toContain('100');
+    expect(seen.filter((v) => v !== 'hidden').length).toBeGreaterThan(0);
+    await page.waitForSelector('[data-testid=listing] >> text=dropped.txt');
+    expect(await page.isVisible('[data-testid=drop] progress')).toBe(true);
+    expect(await page.getAttribute('[data-testid=drop] progress', 'value')).toBe('100');
+    const dropped = await admin.get('/demo/inbox/dropped.txt');
+    expect(dropped.status).toBe(200);
+    expect(dropped.text).toBe('dropped '.repeat(256 * 1024));
     await shot(page, 'console-files');
 
     // Two versions of a file, diffed in the page.
@@ -120,6 +148,83 @@ describe('web console in a real browser', () => {
     await p2.waitForSelector('[data-testid=preview] .error');
     expect(await p2.textContent('[data-testid=preview]')).not.toContain('step one');
     await p2.context().close();
+  });
+
+  it('a human key rejects a waiting item with a note that the event and the audit entry carry; an agent key cannot decide', async () => {
+    expect((await admin.put('/demo/drafts/risky.md', '# Risky\nclaims without a source\n')).status).toBe(201);
+    const human = await createKey(baton.url, baton.adminToken, { agent: 'editor', grants: ['read:/demo/**', 'write:/demo/approved/**'], human: true });
+    const page = await signIn(human.key);
+    await page.click('nav >> text=Gates');
+    const row = '[data-testid=waiting] tr:has(a:text("risky.md"))';
+    await page.waitForSelector(row);
+    await shot(page, 'console-gates');
+    await page.click(`${row} a:text("risky.md")`);
+    await expect.poll(() => page.textContent('[data-testid=preview]')).toContain('claims without a source');
+    await page.goBack();
+    await page.fill(`${row} input.note`, 'cite a source for the claim');
+    await page.click(`${row} button:has-text("Reject with note")`);
+    await page.waitForSelector('text="Rejected to /demo/drafts/rejected/risky.md: cite a source for the claim"');
+    expect((await admin.get('/demo/drafts/risky.md')).status).toBe(404);
+    expect((await admin.get('/demo/drafts/rejected/risky.md')).text).toContain('Risky');
+    await page.goto(baton.url + '/#/file/demo/drafts/rejected/risky.md');
+    await expect.poll(() => page.textContent('[data-testid=rejection]')).toBe('Rejected at /demo/approved by human:editor: cite a source for the claim');
+
+    const { events } = (await admin.call('GET', '/v1/events?after=0&path=/demo/drafts/rejected/**')).json;
+    expect(events).toContainEqual(
+      expect.objectContaining({ event: 'file.moved', from: '/demo/drafts/risky.md', actor: 'human:editor', review: { decision: 'rejected', gate: '/demo/approved', note: 'cite a source for the claim' } }),
+    );
+    const entry = await eventually(async () => {
+      const { entries } = (await admin.call('GET', '/v1/audit?action=gate.reject')).json;
+      return (entries as Array<{ note?: string; actor: string; outcome: string; path: string }>).find((e) => e.note === 'cite a source for the claim');
+    }, 5_000, 'the gate.reject audit entry');
+    expect(entry).toMatchObject({ actor: 'human:editor', outcome: 'allowed', path: '/demo/drafts/risky.md -> /demo/drafts/rejected/risky.md' });
+    // The audit view shows the note too, and the chain with a note in it still verifies.
+    await page.click('nav >> text=Audit');
+    await page.fill('[aria-label=Action]', 'gate.reject');
+    await page.click('button:has-text("Search")');
+    await page.waitForSelector('td:text("cite a source for the claim")');
+    expect((await admin.call('GET', '/v1/audit/verify')).json.ok).toBe(true);
+    await page.context().close();
+
+    // An agent key, even one that may write into the gate's folder, sees the list but cannot decide.
+    expect((await admin.put('/demo/drafts/next.md', 'next')).status).toBe(201);
+    const agent = await createKey(baton.url, baton.adminToken, { agent: 'drafter', grants: ['read:/demo/**', 'write:/demo/**', 'delete:/demo/**'] });
+    const p2 = await signIn(agent.key);
+    await p2.click('nav >> text=Gates');
+    await p2.waitForSelector('[data-testid=waiting] a:text("next.md")');
+    expect(await p2.locator('[data-testid=waiting] button').count()).toBe(0);
+    const refused = await p2.evaluate(async () => {
+      const csrf = document.querySelector<HTMLMetaElement>('meta[name="baton-csrf"]')!.content;
+      const res = await fetch('/v1/gates/approve', { method: 'POST', headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: JSON.stringify({ path: '/demo/drafts/next.md' }) });
+      return { status: res.status, body: await res.json() };
+    });
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    expect((await admin.get('/demo/drafts/next.md')).status).toBe(200);
+    expect((await admin.get('/demo/approved/next.md')).status).toBe(404);
+    await p2.context().close();
+  });
+
+  it('answers /favicon.ico without a 401 or an audit entry, and the pages name a bundled icon', async () => {
+    // Audited requests before and after: once both entries are there, nothing came between them.
+    const marked = (name: string) =>
+      eventually(async () => {
+        const { entries } = (await admin.call('GET', '/v1/audit?limit=1000')).json as { entries: Array<{ seq: number; path: string | null; code: string | null }> };
+        const at = entries.find((e) => e.path === name);
+        return at ? { at, entries } : null;
+      }, 5_000, `the audit entry of ${name}`);
+    expect((await admin.get('/demo/inbox/favicon-before')).status).toBe(404);
+    const before = (await marked('/demo/inbox/favicon-before')).at.seq;
+    const ico = await fetch(baton.url + '/favicon.ico');
+    expect(ico.status).toBe(204);
+    const svg = await fetch(baton.url + '/console/favicon.svg');
+    expect(svg.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await svg.text()).toContain('<svg');
+    expect(await (await fetch(baton.url + '/')).text()).toContain('href="/console/favicon.svg"');
+    expect((await admin.get('/demo/inbox/favicon-after')).status).toBe(404);
+    const { at: after, entries } = await marked('/demo/inbox/favicon-after');
+    // Between the two: only the audit reads that looked for them.
+    expect(entries.filter((e) => e.seq > before && e.seq < after.seq && e.path !== null)).toEqual([]);
+    expect(entries.filter((e) => e.seq > before && e.seq < after.seq && e.code !== null)).toEqual([]);
   });
 
   it('shows a queue as a board and retries a failed ticket', async () => {
@@ -156,7 +261,24 @@ describe('web console in a real browser', () => {
       await page.check('[data-testid=deliveries] input[type=checkbox]');
       await page.click('text=Replay selected');
       await receiver.waitFor((r) => r.requests.length >= 2, 10_000, 'replayed delivery');
+
+      // Pause: a write is held, not sent; Resume sends it, once.
+      const section = `[data-sub="${sub.json.id}"]`;
+      await page.click(`${section} button:has-text("Pause")`);
+      await page.waitForSelector(`${section} [data-testid=sub-state]:has-text("paused")`);
+      await admin.put('/demo/events/e2.json', '{"n":2}');
+      await eventually(async () => {
+        const d = await admin.call('GET', `/v1/subscriptions/${sub.json.id}/deliveries`);
+        return (d.json.deliveries as Array<{ error?: string }>).some((x) => x.error?.startsWith('held'));
+      }, 10_000, 'the write held by the pause');
+      await page.reload();
+      await page.waitForSelector(`${section} [data-testid=sub-state]:has-text("1 held")`);
       await shot(page, 'console-webhooks');
+      expect(receiver.requests).toHaveLength(2);
+      await page.click(`${section} button:has-text("Resume")`);
+      await page.waitForSelector(`${section} :text("Resumed: 1 held event(s) queued")`);
+      await receiver.waitFor((r) => r.requests.some((q) => q.body.path === '/demo/events/e2.json'), 10_000, 'the held event');
+      expect(receiver.requests.filter((q) => q.body.path === '/demo/events/e2.json')).toHaveLength(1);
       await page.context().close();
     } finally {
       await receiver.close();

@@ -342,6 +342,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hold deliveries: events keep arriving into the backlog, nothing is sent */
+        post: operations["pauseSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver the held backlog, oldest first, then go on live */
+        post: operations["resumeSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/gates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each human gate with a waiting list, and the items waiting that this key may read */
+        get: operations["listGates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/gates/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A human key approves a waiting item: it moves into the gate */
+        post: operations["approveGateItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/gates/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A human key rejects a waiting item with a note: it moves to <from>/rejected/ */
+        post: operations["rejectGateItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets/claim": {
         parameters: {
             query?: never;
@@ -417,11 +506,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** A session's stream of server notifications (notifications/resources/updated) */
+        get: operations["mcpStream"];
         put?: never;
-        /** MCP over Streamable HTTP (JSON-RPC 2.0); the tools mirror this API */
+        /**
+         * MCP over Streamable HTTP (JSON-RPC 2.0); the tools mirror this API
+         * @description initialize opens a session: the answer carries Mcp-Session-Id, which later requests send. A request without one that is not initialize is answered statelessly.
+         */
         post: operations["mcp"];
-        delete?: never;
+        /** End a session */
+        delete: operations["mcpEndSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -530,6 +624,8 @@ export interface components {
             outcome: "allowed" | "denied";
             code: string | null;
             etag: string | null;
+            /** @description the words given with a decision, e.g. a gate rejection */
+            note?: string;
             segment?: string;
             hash: string;
             prev: string;
@@ -563,6 +659,8 @@ export interface components {
                 outcome?: "allowed" | "denied";
                 code?: string | null;
                 etag?: string | null;
+                /** @description the words given with a decision, e.g. a gate rejection */
+                note?: string;
                 segment?: string;
                 hash?: string;
                 prev?: string;
@@ -602,6 +700,7 @@ export interface components {
                 depth: number;
             };
             ticket?: components["schemas"]["TicketDetail"];
+            review?: components["schemas"]["ReviewDetail"];
         };
         ClaimedTicket: {
             /**
@@ -672,6 +771,11 @@ export interface components {
              * @example 2026-12-04T03:00:00.000Z
              */
             createdAt: string;
+            /** @description paused: events are held in its backlog and delivered, in order, on resume */
+            paused: boolean;
+            pausedAt: string | null;
+            /** @description events held while paused (on GET, pause and resume) */
+            backlog?: number;
             /** @description whsec_…, shown once */
             secret: string;
         };
@@ -734,6 +838,49 @@ export interface components {
             path: string;
             retried: boolean;
             attempt: number | null;
+        };
+        GateDecision: {
+            /** @enum {string} */
+            decision: "approved" | "rejected";
+            gate: string;
+            from: string;
+            /** @description where the item is now: in the gate, or in <from>/rejected/ */
+            path: string;
+            etag: string | null;
+            note?: string;
+        };
+        /**
+         * @example {
+         *       "path": "/demo/drafts/post.md",
+         *       "note": "cite the source for the second claim"
+         *     }
+         */
+        GateDecisionBody: {
+            /** @description the waiting item */
+            path: string;
+            /** @description needed only when its folder waits for several gates */
+            gate?: string;
+            /** @description why; required to reject */
+            note?: string;
+        };
+        GateList: {
+            gates: {
+                gate: string;
+                from: string[];
+                /** @description whether this key may approve or reject here (a human key with write on the gate) */
+                canDecide: boolean;
+                waiting: {
+                    path: string;
+                    size: number;
+                    etag: string | null;
+                    mimeType: string | null;
+                    /**
+                     * @description ISO 8601 time
+                     * @example 2026-12-04T03:00:00.000Z
+                     */
+                    modifiedAt: string;
+                }[];
+            }[];
         };
         Health: {
             ok: boolean;
@@ -879,6 +1026,8 @@ export interface components {
         NewWorkspace: {
             [key: string]: unknown;
         };
+        /** @description no fields; the body may be omitted */
+        NoBody: Record<string, never>;
         RateLimits: {
             requestsPerSecond?: number;
             burst?: number;
@@ -938,6 +1087,36 @@ export interface components {
             mimeType: string;
             restoredFrom: number;
         };
+        ResumedSubscription: {
+            id: string;
+            url: string;
+            paths: string[];
+            events: ("file.created" | "file.updated" | "file.deleted" | "file.moved" | "ticket.claimed" | "ticket.completed" | "ticket.failed" | "ticket.expired")[] | null;
+            enabled: boolean;
+            disabledReason: string | null;
+            /**
+             * @description ISO 8601 time
+             * @example 2026-12-04T03:00:00.000Z
+             */
+            createdAt: string;
+            /** @description paused: events are held in its backlog and delivered, in order, on resume */
+            paused: boolean;
+            pausedAt: string | null;
+            /** @description events held while paused (on GET, pause and resume) */
+            backlog?: number;
+            /** @description held events handed back to delivery, oldest first */
+            released: number;
+        };
+        ReviewDetail: {
+            /** @enum {string} */
+            decision: "approved" | "rejected";
+            /**
+             * @description namespace path: /<workspace>/<path inside it>
+             * @example /demo/inbox/task.md
+             */
+            gate: string;
+            note?: string;
+        };
         SearchPage: {
             results: components["schemas"]["SearchResult"][];
             /** @description where the next page starts; null at the end */
@@ -970,6 +1149,11 @@ export interface components {
              * @example 2026-12-04T03:00:00.000Z
              */
             createdAt: string;
+            /** @description paused: events are held in its backlog and delivered, in order, on resume */
+            paused: boolean;
+            pausedAt: string | null;
+            /** @description events held while paused (on GET, pause and resume) */
+            backlog?: number;
         };
         SubscriptionList: {
             subscriptions: components["schemas"]["Subscription"][];
@@ -1823,6 +2007,141 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    pauseSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NoBody"];
+            };
+        };
+        responses: {
+            /** @description paused */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    resumeSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NoBody"];
+            };
+        };
+        responses: {
+            /** @description resumed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResumedSubscription"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listGates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description gates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateList"];
+                };
+            };
+            403: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    approveGateItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GateDecisionBody"];
+            };
+        };
+        responses: {
+            /** @description approved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateDecision"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rejectGateItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GateDecisionBody"];
+            };
+        };
+        responses: {
+            /** @description rejected */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateDecision"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
     claimTicket: {
         parameters: {
             query?: never;
@@ -1938,10 +2257,64 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    mcpStream: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the session initialize opened */
+                "Mcp-Session-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description server-sent events, one JSON-RPC notification each */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description no Mcp-Session-Id (a JSON-RPC error) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jsonrpc?: string;
+                        error?: Record<string, never>;
+                        id?: unknown;
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            /** @description no such session for this key (a JSON-RPC error) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jsonrpc?: string;
+                        error?: Record<string, never>;
+                        id?: unknown;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
     mcp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the session initialize opened */
+                "Mcp-Session-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1954,6 +2327,8 @@ export interface operations {
             /** @description a JSON-RPC response, or an event stream of them */
             200: {
                 headers: {
+                    /** @description the session initialize opened */
+                    "Mcp-Session-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1970,6 +2345,68 @@ export interface operations {
             };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
+            /** @description no such session for this key: send initialize again (a JSON-RPC error) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jsonrpc?: string;
+                        error?: Record<string, never>;
+                        id?: unknown;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    mcpEndSession: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the session initialize opened */
+                "Mcp-Session-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no Mcp-Session-Id (a JSON-RPC error) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jsonrpc?: string;
+                        error?: Record<string, never>;
+                        id?: unknown;
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            /** @description no such session for this key (a JSON-RPC error) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jsonrpc?: string;
+                        error?: Record<string, never>;
+                        id?: unknown;
+                    };
+                };
+            };
             default: components["responses"]["Error"];
         };
     };

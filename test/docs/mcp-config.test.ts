@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +46,42 @@ describe('docs/mcp.md config', () => {
       expect((read.content as Array<{ text: string }>)[0]!.text).toBe('hello');
     } finally {
       await mcp.close();
+    }
+  });
+});
+
+describe('docs/mcp.md resources walk-through', () => {
+  it('runs as written: subscribes, is notified of a REST write, reads the new content', async () => {
+    const [ts] = fencedBlocks('docs/mcp.md', '### Walk-through: be told when a file changes', 'ts');
+    const { key } = await createKey(server.url, server.adminToken, { agent: 'watcher', grants: ['read:/demo/inbox/**', 'write:/demo/inbox/**'] });
+    // Inside node_modules so the script resolves the SDK as it would next to an install.
+    const dir = join(REPO, 'node_modules', '.cache', 'baton-docs');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `watch-${process.pid}.mts`);
+    writeFileSync(file, ts!);
+    try {
+      const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const proc = spawn(process.execPath, ['--import', 'tsx', file], {
+          cwd: REPO,
+          env: { ...process.env, BATON_URL: server.url, BATON_KEY: key },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+        proc.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr });
+        });
+      });
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout).toContain("uri: 'baton:///demo/inbox/report.md'");
+      expect(out.stdout).toContain("mimeType: 'text/markdown'");
+      expect(out.stdout).toContain("text: '# Done'");
+    } finally {
+      rmSync(file, { force: true });
     }
   });
 });

@@ -53,5 +53,7 @@ describe('Redis killed, then back', () => {
     expect(paths).toContain('/demo/inbox/before.txt');
     expect(paths).toContain('/demo/inbox/after.txt');
     expect(paths).not.toContain('/demo/inbox/during.txt');
+    const lost = ['/demo/inbox/before.txt', '/demo/inbox/after.txt'].filter((p) => !paths.includes(p)).length;
+    console.log(`Redis outage: acknowledged 2, lost ${lost}, refused while down ${refused.filter((r) => r.status === 503).length} of ${refused.length} (503), 5xx other than 503: ${refused.filter((r) => r.status >= 500 && r.status !== 503).length}`);
   });
 });

@@ -34,6 +34,9 @@ export async function connect(kind: Kind, url: string, key: string): Promise<Mcp
     transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     await client.connect(transport);
   }
+  // The SDK client checks structuredContent against a tool's outputSchema only once it has listed the tools
+  // (baton mcp may have no server behind it yet: then the test's own calls list them).
+  await client.listTools().catch(() => undefined);
   const call = async (name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult;
   return {
     kind,

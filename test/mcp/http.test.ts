@@ -69,7 +69,7 @@ describe('POST /mcp', () => {
     expect((await post(INIT, { origin: 'http://rebind.example:8787', host: 'rebind.example:8787' })).status).toBe(403);
   });
 
-  it('needs the bearer key; GET and DELETE are 405 (stateless server)', async () => {
+  it('needs the bearer key; GET and DELETE need a session of this key', async () => {
     const none = await post(INIT, {}, null);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
@@ -84,8 +84,12 @@ describe('POST /mcp', () => {
       expect((await d.json()).error.code).toBe('not_found');
     }
     const get = await fetch(`${baton.url}/mcp`, { headers: { authorization: `Bearer ${baton.adminToken}`, accept: 'text/event-stream' } });
-    expect(get.status).toBe(405);
-    expect(get.headers.get('allow')).toBe('POST');
+    expect(get.status).toBe(400);
+    expect((await get.json()).error.message).toMatch(/Mcp-Session-Id/);
+    for (const method of ['GET', 'DELETE']) {
+      const r = await fetch(`${baton.url}/mcp`, { method, headers: { authorization: `Bearer ${baton.adminToken}`, accept: 'text/event-stream', 'mcp-session-id': 'no-such-session' } });
+      expect(r.status, method).toBe(404);
+    }
     const bad = await fetch(`${baton.url}/mcp`, {
       method: 'POST',
       headers: { authorization: `Bearer ${baton.adminToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },

@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, startBaton, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
@@ -92,6 +93,29 @@ describe.each(KINDS)('MCP over %s', (kind: Kind) => {
     expect(Object.keys(byName.get('move_file')!.inputSchema.properties!).sort()).toEqual(['destination', 'source']);
     expect(Object.keys(byName.get('search_files')!.inputSchema.properties!).sort()).toEqual(['excludePatterns', 'path', 'pattern']);
     expect(Object.keys(byName.get('wait_for_changes')!.inputSchema.properties!).sort()).toEqual(['after', 'limit', 'path', 'timeoutSeconds']);
+  });
+
+  it('every tool declares an outputSchema; Baton\'s own tools take it from the REST schemas, and it judges results', async () => {
+    const listed = (await s.admin!.client.listTools()).tools;
+    const byName = new Map(listed.map((t) => [t.name, t]));
+    for (const t of listed) expect(t.outputSchema?.type, t.name).toBe('object');
+    const ajv = new Ajv({ strict: false });
+    const schemaOf = (name: string) => byName.get(name)!.outputSchema as Record<string, unknown>;
+    expect(Object.keys(schemaOf('list_versions').definitions as object)).toEqual(expect.arrayContaining(['VersionList', 'VersionInfo']));
+    expect(Object.keys(schemaOf('wait_for_changes').definitions as object)).toEqual(expect.arrayContaining(['EventPage', 'BatonEvent']));
+    const versions = ajv.compile(schemaOf('list_versions'));
+    const v = { version: 1, etag: 'e', size: 1, mimeType: 'text/plain', time: '2026-01-01T00:00:00Z', actor: 'agent:a', deleted: false };
+    expect(versions({ versions: [v] })).toBe(true);
+    expect(versions({ error: { code: 'not_found', message: 'x' } })).toBe(true);
+    // The REST shape is closed: a field it does not declare, or a missing one, fails.
+    expect(versions({ versions: [{ ...v, extra: 1 }] })).toBe(false);
+    expect(versions({ versions: [{ ...v, actor: undefined }] })).toBe(false);
+    const claim = ajv.compile(schemaOf('claim_ticket'));
+    expect(claim({ ticket: null })).toBe(true);
+    expect(claim({ ticket: 1 })).toBe(false);
+    const text = ajv.compile(schemaOf('read_text_file'));
+    expect(text({ content: 'x' })).toBe(true);
+    expect(text({ content: 1 })).toBe(false);
   });
 
   it('write_file and read_text_file / read_file with head and tail; paths without / are read from /', async () => {

@@ -103,113 +103,66 @@ describe('files on S3', () => {
     expect((await api.get(`${W}/outbox/empty.json`)).text).toBe('');
   });
 
-  it('If-None-Match: * creates only, If-Match compares and swaps (quoted or bare), else 412 with no change', async () => {
+  // The precondition rules (and the one-winner race s3rver cannot arbitrate) are in the storage
+  // contract; here only how the headers are read and what a refusal looks like.
+  it('If-None-Match: * is 201 then 412; If-Match takes the quoted or the bare etag', async () => {
     expect((await api.put(`${W}/outbox/inm.txt`, 'orig', { 'if-none-match': '*' })).status).toBe(201);
     expectError(await api.put(`${W}/outbox/inm.txt`, 'other', { 'if-none-match': '*' }), 412, 'precondition_failed');
-    expect(await objectText('s3ws/outbox/inm.txt')).toBe('orig');
-
     const c = await api.put(`${W}/outbox/cas.txt`, 'v1');
     const q = await api.put(`${W}/outbox/cas.txt`, 'v2', { 'if-match': `"${c.json.etag}"` });
     expect(q.status).toBe(200);
-    const b = await api.put(`${W}/outbox/cas.txt`, 'v3', { 'if-match': q.json.etag });
-    expect(b.status).toBe(200);
-    expectError(await api.put(`${W}/outbox/cas.txt`, 'v4', { 'if-match': `"${c.json.etag}"` }), 412, 'precondition_failed');
-    expectError(await api.put(`${W}/outbox/cas-missing.txt`, 'x', { 'if-match': '"abc"' }), 412, 'precondition_failed');
-    expect(await objectText('s3ws/outbox/cas.txt')).toBe('v3');
-    expect(await objectText('s3ws/outbox/cas-missing.txt')).toBeNull();
+    expect((await api.put(`${W}/outbox/cas.txt`, 'v3', { 'if-match': q.json.etag })).status).toBe(200);
   });
 
-  it('of 10 racing If-None-Match: * creates exactly one wins (the Redis-guarded check; s3rver ignores the header)', async () => {
-    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => api.put(`${W}/outbox/race-create.txt`, `writer ${i}`, { 'if-none-match': '*' })));
-    const statuses = replies.map((r) => r.status).sort();
-    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
-    expect(statuses.filter((s) => s === 412)).toHaveLength(9);
-    const winner = replies.findIndex((r) => r.status === 201);
-    expect(await objectText('s3ws/outbox/race-create.txt')).toBe(`writer ${winner}`);
-  });
-
-  it('DELETE removes the object, keeps the versions listed and restorable; the folder stays', async () => {
+  it('DELETE is 200, then 404; a stale If-Match is 412; a restore answers with the ETag GET then shows', async () => {
     const v1 = await api.put(`${W}/inbox/del/only.txt`, 'first', { 'content-type': 'text/plain' });
-    const v2 = await api.put(`${W}/inbox/del/only.txt`, 'second', { 'content-type': 'text/plain' });
+    await api.put(`${W}/inbox/del/only.txt`, 'second', { 'content-type': 'text/plain' });
     expectError(await api.del(`${W}/inbox/del/only.txt`, { 'if-match': `"${v1.json.etag}"` }), 412, 'precondition_failed');
-    const d = await api.del(`${W}/inbox/del/only.txt`);
-    expect(d.status).toBe(200);
-    expect(await objectText('s3ws/inbox/del/only.txt')).toBeNull();
+    expect((await api.del(`${W}/inbox/del/only.txt`)).status).toBe(200);
     expectError(await api.get(`${W}/inbox/del/only.txt`), 404, 'not_found');
     expectError(await api.del(`${W}/inbox/del/only.txt`), 404, 'not_found');
-    // the folder it was in is still there, empty
-    const l = await api.list(`${W}/inbox/del`);
-    expect(l.status).toBe(200);
-    expect(l.json.entries).toEqual([]);
-
-    const vs = (await api.call('GET', `/v1/versions${W}/inbox/del/only.txt`)).json.versions as any[];
-    expect(vs[0].deleted).toBe(true);
-    expect(vs.filter((v) => !v.deleted).map((v) => v.etag)).toEqual([v2.json.etag, v1.json.etag]);
     const r = await api.post('/v1/restore', { path: `${W}/inbox/del/only.txt`, version: v1.json.version });
     expect([200, 201]).toContain(r.status);
     expect(r.json).toMatchObject({ path: `${W}/inbox/del/only.txt`, size: 5 });
-    expect(r.json.version).toBeGreaterThan(vs[0].version);
     const g = await api.get(`${W}/inbox/del/only.txt`);
-    expect(g.text).toBe('first');
+    expect(g.status).toBe(200);
     expect(g.headers.get('etag')).toBe(`"${r.json.etag}"`);
   });
 
-  it('versions: newest first with {version,etag,size,mimeType,time,actor,deleted}; ?version=N reads an old one; restore is a new version', async () => {
+  it('versions: {version,etag,size,mimeType,time,actor,deleted} with the key\'s agent as actor; ?version=N has its ETag; copies under .baton/versions', async () => {
     const versioner = client(baton.url, (await createKey(baton.url, baton.adminToken, { agent: 'versioner', grants: [`write:${W}/outbox/**`, `read:${W}/**`] })).key);
     const puts = [];
     for (const body of ['v-one', 'v-two!']) puts.push(await api.put(`${W}/outbox/hist.txt`, body, { 'content-type': 'text/plain' }));
     puts.push(await versioner.put(`${W}/outbox/hist.txt`, 'v-three!!', { 'content-type': 'text/plain' }));
     expect(puts.map((p) => p.status)).toEqual([201, 200, 200]);
-    const vs = (await api.call('GET', `/v1/versions${W}/outbox/hist.txt`)).json.versions as any[];
-    expect(vs.map((v) => v.version)).toEqual([3, 2, 1]);
-    expect(vs.map((v) => v.etag)).toEqual(puts.map((p) => p.json.etag).reverse());
-    expect(vs.map((v) => v.size)).toEqual([9, 6, 5]);
-    expect(vs[0]).toMatchObject({ actor: 'agent:versioner', mimeType: 'text/plain', deleted: false });
+    const l = await api.call('GET', `/v1/versions${W}/outbox/hist.txt`);
+    expect(l.status).toBe(200);
+    const vs = l.json.versions as any[];
+    expect(vs).toHaveLength(3);
+    expect(vs[0]).toMatchObject({ version: 3, etag: puts[2]!.json.etag, size: 9, mimeType: 'text/plain', time: expect.any(String), actor: 'agent:versioner', deleted: false });
     const old = await api.get(`${W}/outbox/hist.txt?version=1`);
-    expect(old.text).toBe('v-one');
+    expect(old.status).toBe(200);
     expect(old.headers.get('etag')).toBe(`"${puts[0]!.json.etag}"`);
-    expect((await api.get(`${W}/outbox/hist.txt?version=3`)).text).toBe('v-three!!');
-    expectError(await api.get(`${W}/outbox/hist.txt?version=99`), 404, 'not_found');
     const r = await api.post('/v1/restore', { path: `${W}/outbox/hist.txt`, version: 1 });
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ version: 4, size: 5 });
-    expect((await api.get(`${W}/outbox/hist.txt`)).text).toBe('v-one');
-    expectError(await api.post('/v1/restore', { path: `${W}/outbox/hist.txt`, version: 42 }), 404, 'not_found');
-    expectError(await api.call('GET', `/v1/versions${W}/outbox/never.txt`), 404, 'not_found');
     // the kept copies live under the prefix's .baton/, which no listing shows
     expect((await keysUnder('s3ws/.baton/versions/')).some((k) => /\/v[123]$/.test(k))).toBe(true);
   });
 
-  it('lists a folder; the root shows folders but never .baton', async () => {
+  it('lists a folder as {entries:[{path,type,size,etag,mimeType}],cursor}; the root shows the declared folders', async () => {
     await api.put(`${W}/outbox/list/a.txt`, 'a', { 'content-type': 'text/plain' });
-    await api.put(`${W}/outbox/list/b.txt`, 'bb');
     await api.put(`${W}/outbox/list/sub/c.txt`, 'ccc');
     const l = await api.list(`${W}/outbox/list`);
     expect(l.status).toBe(200);
     expect(l.json.cursor).toBeNull();
     expect(l.json.entries.map((e: any) => [e.path, e.type])).toEqual([
       [`${W}/outbox/list/a.txt`, 'file'],
-      [`${W}/outbox/list/b.txt`, 'file'],
       [`${W}/outbox/list/sub`, 'directory'],
     ]);
     expect(l.json.entries[0]).toMatchObject({ size: 1, mimeType: 'text/plain' });
     expect(l.json.entries[0].etag).toMatch(/^[0-9a-f]{32}$/);
-    const rec = await api.list(`${W}/outbox/list`, '?recursive=1');
-    expect(rec.json.entries.map((e: any) => e.path)).toEqual([
-      `${W}/outbox/list/a.txt`,
-      `${W}/outbox/list/b.txt`,
-      `${W}/outbox/list/sub`,
-      `${W}/outbox/list/sub/c.txt`,
-    ]);
     const root = await api.list(W);
-    const names = root.json.entries.map((e: any) => e.path);
-    expect(names).toEqual(expect.arrayContaining([`${W}/inbox`, `${W}/outbox`, `${W}/tasks`]));
-    expect(names.some((n: string) => n.includes('.baton'))).toBe(false);
-    const all = await api.list(W, '?recursive=1&limit=1000');
-    expect(all.json.entries.some((e: any) => e.path.includes('.baton'))).toBe(false);
-    expect(all.json.entries.map((e: any) => e.path)).toEqual(expect.arrayContaining([`${W}/tasks/pending`, `${W}/tasks/done`]));
-    expectError(await api.list(`${W}/nope`), 404, 'not_found');
-    expect((await api.list(`${W}/outbox/list/a.txt`)).status).toBeGreaterThanOrEqual(400);
+    expect(root.json.entries.map((e: any) => e.path)).toEqual(expect.arrayContaining([`${W}/inbox`, `${W}/outbox`, `${W}/tasks`]));
   });
 
   it('pages with limit+cursor over 120 files, each exactly once, cursor null at the end', async () => {
@@ -231,44 +184,32 @@ describe('files on S3', () => {
     expect(new Set(seen).size).toBe(names.length);
   });
 
-  it('paging resumes exactly after any entry, whatever the names (S3 key order: "a b/" < "a-b" < "a.txt" < "a/")', async () => {
-    const files = ['a-b.txt', 'a.txt', 'a b/y.txt', 'a/x.txt', 'a/z/deep.txt', 'a/z/e.txt', 'Z.txt', '~t.txt', '\u00e4.txt', 'b/c/d/e.txt'];
+  // Resuming after any entry, whatever the names, is in the storage contract; here one cursor
+  // round trip in S3 key order, with a folder marker made outside Baton.
+  it('pages a folder in S3 key order ("a b/" < "a-b" < "a.txt" < "a/"), cursor null at the end', async () => {
+    const files = ['a-b.txt', 'a.txt', 'a b/y.txt', 'a/x.txt', 'Z.txt', '~t.txt', '\u00e4.txt', 'b/c/d/e.txt'];
     for (const f of files) expect((await api.put(`${W}/inbox/odd/${f}`, f)).status, f).toBe(201);
     await sdk.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 's3ws/inbox/odd/m/', Body: '' })); // an empty folder marker
-    for (const recursive of [true, false]) {
-      const q = recursive ? '&recursive=1' : '';
-      const full = (await api.list(`${W}/inbox/odd`, `?limit=1000${q}`)).json.entries.map((e: any) => `${e.type[0]} ${e.path}`);
-      expect(new Set(full).size).toBe(full.length);
-      for (const limit of [1, 2, 3]) {
-        const paged: string[] = [];
-        let cursor: string | null = null;
-        for (let i = 0; i < 100; i++) {
-          const r = await api.list(`${W}/inbox/odd`, `?limit=${limit}${q}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-          expect(r.status, r.text).toBe(200);
-          paged.push(...r.json.entries.map((e: any) => `${e.type[0]} ${e.path}`));
-          cursor = r.json.cursor;
-          if (!cursor) break;
-        }
-        expect(paged, `recursive=${recursive} limit=${limit}`).toEqual(full);
-      }
-      if (recursive) {
-        expect(full.filter((x: string) => x.startsWith('f ')).map((x: string) => x.slice(2 + `${W}/inbox/odd/`.length)).sort()).toEqual([...files].sort());
-        expect(full).toContain(`d ${W}/inbox/odd/m`);
-        expect(full).toContain(`d ${W}/inbox/odd/b/c/d`);
-      } else {
-        expect(full).toEqual([
-          `d ${W}/inbox/odd/a b`,
-          `f ${W}/inbox/odd/a-b.txt`,
-          `f ${W}/inbox/odd/a.txt`,
-          `d ${W}/inbox/odd/a`,
-          `d ${W}/inbox/odd/b`,
-          `d ${W}/inbox/odd/m`,
-          `f ${W}/inbox/odd/Z.txt`,
-          `f ${W}/inbox/odd/~t.txt`,
-          `f ${W}/inbox/odd/\u00e4.txt`,
-        ].sort((x, y) => Buffer.compare(Buffer.from(x.slice(2) + (x[0] === 'd' ? '/' : '')), Buffer.from(y.slice(2) + (y[0] === 'd' ? '/' : '')))));
-      }
-    }
+    const first = await api.list(`${W}/inbox/odd`, '?limit=5');
+    expect(first.status, first.text).toBe(200);
+    expect(first.json.entries).toHaveLength(5);
+    expect(typeof first.json.cursor).toBe('string');
+    const rest = await api.list(`${W}/inbox/odd`, `?limit=5&cursor=${encodeURIComponent(first.json.cursor)}`);
+    expect(rest.status, rest.text).toBe(200);
+    expect(rest.json.cursor).toBeNull();
+    expect([...first.json.entries, ...rest.json.entries].map((e: any) => `${e.type[0]} ${e.path}`)).toEqual(
+      [
+        `d ${W}/inbox/odd/a b`,
+        `f ${W}/inbox/odd/a-b.txt`,
+        `f ${W}/inbox/odd/a.txt`,
+        `d ${W}/inbox/odd/a`,
+        `d ${W}/inbox/odd/b`,
+        `d ${W}/inbox/odd/m`,
+        `f ${W}/inbox/odd/Z.txt`,
+        `f ${W}/inbox/odd/~t.txt`,
+        `f ${W}/inbox/odd/\u00e4.txt`,
+      ].sort((x, y) => Buffer.compare(Buffer.from(x.slice(2) + (x[0] === 'd' ? '/' : '')), Buffer.from(y.slice(2) + (y[0] === 'd' ? '/' : '')))),
+    );
   });
 
   it('search: a name glob and a content match', async () => {
@@ -284,46 +225,30 @@ describe('files on S3', () => {
     expect(one.matches).toEqual([{ line: 2, text: 'needle here' }]);
   });
 
-  it('moves a file (copy + delete): source gone, destination holds the bytes and type; conflicts and not_found', async () => {
+  // What a move does to bytes and versions is in the storage contract; here the statuses and the
+  // Content-Type the copy must carry.
+  it('moves a file (copy + delete): 200 with the destination, its Content-Type kept; 409 and 404', async () => {
     await api.put(`${W}/inbox/mv-src.txt`, 'moving bytes', { 'content-type': 'text/plain' });
     const r = await api.post('/v1/move', { from: `${W}/inbox/mv-src.txt`, to: `${W}/outbox/mv-dst.txt` });
     expect(r.status, r.text).toBe(200);
     expect(r.json).toMatchObject({ path: `${W}/outbox/mv-dst.txt`, size: 12 });
-    expect(await objectText('s3ws/inbox/mv-src.txt')).toBeNull();
-    const g = await api.get(`${W}/outbox/mv-dst.txt`);
-    expect(g.text).toBe('moving bytes');
-    expect(g.headers.get('content-type')).toBe('text/plain');
+    expect((await api.get(`${W}/outbox/mv-dst.txt`)).headers.get('content-type')).toBe('text/plain');
     await api.put(`${W}/inbox/mv-a.txt`, 'AAA');
     await api.put(`${W}/outbox/mv-b.txt`, 'BBB');
     expectError(await api.post('/v1/move', { from: `${W}/inbox/mv-a.txt`, to: `${W}/outbox/mv-b.txt` }), 409, 'conflict');
     expect((await api.post('/v1/move', { from: `${W}/inbox/mv-a.txt`, to: `${W}/outbox/mv-b.txt`, overwrite: true })).status).toBe(200);
-    expect((await api.get(`${W}/outbox/mv-b.txt`)).text).toBe('AAA');
     expectError(await api.post('/v1/move', { from: `${W}/inbox/never.txt`, to: `${W}/outbox/never.txt` }), 404, 'not_found');
-    // the replaced destination's bytes are still a version
-    const vs = (await api.call('GET', `/v1/versions${W}/outbox/mv-b.txt`)).json.versions as any[];
-    expect(vs.length).toBe(2);
-    expect((await api.get(`${W}/outbox/mv-b.txt?version=${vs[1].version}`)).text).toBe('BBB');
   });
 
-  it('20 concurrent moves of one object to 20 destinations: exactly one wins, the object exists once', async () => {
-    for (let round = 0; round < 2; round++) {
-      const src = `${W}/tasks/pending/race-${round}.txt`;
-      const body = `the one and only ${round}`;
-      expect((await api.put(src, body)).status).toBe(201);
-      const dests = Array.from({ length: 20 }, (_, i) => `${W}/tasks/done/race-${round}-${i}.txt`);
-      const replies = await Promise.all(dests.map((to) => api.post('/v1/move', { from: src, to })));
-      const ok = replies.filter((r) => r.status === 200);
-      expect(ok, replies.map((r) => r.status).join(',')).toHaveLength(1);
-      for (const r of replies) {
-        if (r.status === 200) continue;
-        expect([404, 409], r.text).toContain(r.status);
-        expect(['not_found', 'conflict']).toContain(r.json?.error?.code);
-      }
-      const winner = replies.findIndex((r) => r.status === 200);
-      const present = (await keysUnder('s3ws/tasks/done/')).filter((k) => k.includes(`race-${round}-`));
-      expect(present).toEqual([`s3ws/tasks/done/race-${round}-${winner}.txt`]);
-      expect(await objectText(`s3ws/tasks/pending/race-${round}.txt`)).toBeNull();
-      expect(await objectText(present[0]!)).toBe(body);
+  it('5 concurrent moves of one object: one 200, the losers 404 not_found or 409 conflict', async () => {
+    const src = `${W}/tasks/pending/race.txt`;
+    expect((await api.put(src, 'the one and only')).status).toBe(201);
+    const replies = await Promise.all([0, 1, 2, 3, 4].map((i) => api.post('/v1/move', { from: src, to: `${W}/tasks/done/race-${i}.txt` })));
+    expect(replies.filter((r) => r.status === 200), replies.map((r) => r.status).join(',')).toHaveLength(1);
+    for (const r of replies) {
+      if (r.status === 200) continue;
+      expect([404, 409], r.text).toContain(r.status);
+      expect(r.json?.error?.code).toBe(r.status === 404 ? 'not_found' : 'conflict');
     }
   });
 

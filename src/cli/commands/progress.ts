@@ -1,6 +1,6 @@
 import { formatBytes } from './output.js';
 
-/** Transfers above this size show progress on stderr (brief §6). */
+/** Transfers above this size show progress on stderr. */
 export const PROGRESS_THRESHOLD = 8 * 1024 * 1024;
 
 /**

@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { loadSettings, SettingsError, type SettingFlags, type Settings } from '../../config/settings.js';
 import { UsageError, report } from './common.js';
 
+/** The longest a shutdown may take, whatever it waits on. */
+const HARD_STOP_MS = 8_000;
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -31,10 +34,19 @@ export function registerServe(program: Command): void {
       if (none) process.stderr.write(`baton: WARNING: ${none}\n`);
       process.stdout.write(`baton listening on ${baton.url}\n`);
       let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
+      const stop = (signal: NodeJS.Signals) => {
+        // A second Ctrl-C means now; the private Redis still stops, its watchdog sees Baton go.
+        if (stopping) {
+          process.stderr.write(`baton: second ${signal}, exiting now\n`);
+          process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+        }
         stopping = true;
         process.stderr.write(`baton: ${signal} received, finishing in-flight requests\n`);
+        // Shutdown waits on Redis and on open connections; neither may keep Baton alive for long.
+        setTimeout(() => {
+          process.stderr.write(`baton: still stopping after ${HARD_STOP_MS / 1000} s, exiting now\n`);
+          process.exit(1);
+        }, HARD_STOP_MS).unref();
         baton.close().then(
           () => process.exit(0),
           (err) => {

@@ -13,11 +13,12 @@ function eventType(value: string, previous: EventType[] = []): EventType[] {
 }
 
 function state(s: Subscription): string {
-  return s.enabled ? 'enabled' : `disabled${s.disabledReason ? ` (${s.disabledReason})` : ''}`;
+  if (!s.enabled) return `disabled${s.disabledReason ? ` (${s.disabledReason})` : ''}`;
+  return s.paused ? 'paused' : 'enabled';
 }
 
 export function registerSubs(program: Command): void {
-  const subs = group(program, 'subs', 'webhook subscriptions: add, list, rm, deliveries, replay');
+  const subs = group(program, 'subs', 'webhook subscriptions: add, list, rm, pause, resume, deliveries, replay');
 
   clientCommand(subs, 'add [url]', 'subscribe URL to events; the signing secret is shown only once')
     .option('--path <glob>', 'a path glob, e.g. /demo/inbox/** (repeatable, at least one)', collect)
@@ -68,6 +69,24 @@ export function registerSubs(program: Command): void {
         const out = await client().subscriptions.remove(args[0] as string);
         if (json) return printJson(out);
         line(`removed ${out.id}`);
+      }),
+    );
+
+  clientCommand(subs, 'pause <id>', 'hold deliveries: events are kept, in order, until resume')
+    .action(
+      run(async ({ args, json, client }) => {
+        const out = await client().subscriptions.pause(args[0] as string);
+        if (json) return printJson(out);
+        line(`paused ${out.id} (${out.backlog ?? 0} held)`);
+      }),
+    );
+
+  clientCommand(subs, 'resume <id>', 'deliver what was held while paused, oldest first, then go on live')
+    .action(
+      run(async ({ args, json, client }) => {
+        const out = await client().subscriptions.resume(args[0] as string);
+        if (json) return printJson(out);
+        line(`resumed ${out.id}: ${out.released} held event${out.released === 1 ? '' : 's'} queued for delivery`);
       }),
     );
 

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { BatonError } from '../../core/errors.js';
 import type { AppEnv } from '../env.js';
 
-/** `Baton-Causation`, `Baton-Ticket` and `Baton-Fencing-Token` (brief §3) into the operation context. */
+/** `Baton-Causation`, `Baton-Ticket` and `Baton-Fencing-Token` into the operation context. */
 export function coordinationHeaders(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const ctx = c.get('ctx');

@@ -37,7 +37,8 @@ export function eventRoutes(core: Core) {
       });
       // The first frame carries the starting cursor, so a client that sees no event yet can still resume.
       await stream.writeSSE({ event: 'ready', data: '{}', id: encodeEventCursor(cursor) });
-      while (open) {
+      // A stream ends when Baton shuts down; the client resumes from the last id elsewhere.
+      while (open && !core.events.closed) {
         // `work` also moves past events this key may not see; each frame's id covers only
         // what was sent before it, so a resume never skips a visible event.
         const work = { ...cursor };
@@ -76,6 +77,10 @@ export function eventRoutes(core: Core) {
     const deliveries = await core.subscriptions.deliveries(c.get('ctx'), c.req.param('id'), c.req.query('status') || undefined);
     return c.json({ deliveries });
   });
+
+  app.post('/v1/subscriptions/:id/pause', async (c) => c.json(await core.subscriptions.pause(c.get('ctx'), c.req.param('id'))));
+
+  app.post('/v1/subscriptions/:id/resume', async (c) => c.json(await core.subscriptions.resume(c.get('ctx'), c.req.param('id'))));
 
   app.post('/v1/subscriptions/:id/replay', async (c) => {
     const body = await readJson(c, replaySchema);

@@ -8,7 +8,7 @@ import type { Core } from '../../server/core.js';
 import { deleteResponse, writeResponse } from '../../service/responses.js';
 import type { EntryMeta } from '../../storage/driver.js';
 import type { AppEnv } from '../env.js';
-import { intQuery } from '../json-body.js';
+import { bodyCutOff, intQuery } from '../json-body.js';
 import { rawSuffix } from '../raw-path.js';
 
 /** The path after a route prefix, noted for the audit entry before it is judged. */
@@ -51,12 +51,20 @@ export function filesRoutes(core: Core) {
     }
     const web = c.req.raw.body;
     const body = web ? Readable.fromWeb(web as WebReadableStream) : Readable.from([]);
-    const { entry, created } = await core.files.put(c.get('ctx'), path, body, {
-      mimeType: c.req.header('content-type')?.trim() || undefined,
-      declaredBytes: declared === undefined ? undefined : Number(declared),
-      ifMatch: ifMatch === undefined ? undefined : bareEtag(ifMatch),
-      ifNoneMatch: ifNoneMatch !== undefined,
-    });
+    // A client that cuts the body off, or breaks its chunked encoding, destroys this stream with
+    // an error, perhaps while nothing reads it (the write was refused, or is waiting on a lock).
+    // Unheard, that error would end the process; the writer still sees it through the stream.
+    body.on('error', () => {});
+    const { entry, created } = await core.files
+      .put(c.get('ctx'), path, body, {
+        mimeType: c.req.header('content-type')?.trim() || undefined,
+        declaredBytes: declared === undefined ? undefined : Number(declared),
+        ifMatch: ifMatch === undefined ? undefined : bareEtag(ifMatch),
+        ifNoneMatch: ifNoneMatch !== undefined,
+      })
+      .catch((err: unknown) => {
+        throw body.errored && !(err instanceof BatonError) ? bodyCutOff() : err;
+      });
     c.header('ETag', quoteEtag(entry.etag!));
     return c.json(writeResponse(entry), created ? 201 : 200);
   });

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { EVENT_TYPES } from '../../events/event.js';
-import { defineTool, jsonResult, mcpGlob, type AnyTool } from './types.js';
+import { CreatedSubscription, EVENT_TYPE_NAMES, EventPage } from '../../api/schemas.js';
+import { defineJsonTool, mcpGlob, type AnyTool } from './types.js';
 
 /** Long enough to be useful, short enough for MCP clients' usual 60 s request timeout. */
 const DEFAULT_WAIT_SECONDS = 25;
 const MAX_WAIT_SECONDS = 300;
 
-const waitForChanges = defineTool({
+const waitForChanges = defineJsonTool({
   name: 'wait_for_changes',
   title: 'Wait for Changes',
   description:
@@ -30,16 +30,14 @@ const waitForChanges = defineTool({
   },
   requires: ['read'],
   annotations: { title: 'Wait for Changes', readOnlyHint: true, openWorldHint: false },
-  output: 'json',
-  run: async (args, { backend }) =>
-    jsonResult(
-      await backend.run('wait_for_changes', args.path, (ops) =>
-        ops.events({ path: mcpGlob(args.path), after: args.after, waitSeconds: args.timeoutSeconds ?? DEFAULT_WAIT_SECONDS, limit: args.limit }),
-      ),
+  output: EventPage,
+  run: (args, { backend }) =>
+    backend.run('wait_for_changes', args.path, (ops) =>
+      ops.events({ path: mcpGlob(args.path), after: args.after, waitSeconds: args.timeoutSeconds ?? DEFAULT_WAIT_SECONDS, limit: args.limit }),
     ),
 });
 
-const subscribe = defineTool({
+const subscribe = defineJsonTool({
   name: 'subscribe',
   title: 'Subscribe (Webhook)',
   description:
@@ -49,15 +47,15 @@ const subscribe = defineTool({
   input: {
     url: z.string().describe('The receiver, e.g. https://agent.example/hooks/baton'),
     paths: z.array(z.string()).min(1).describe('Globs of the paths to watch, e.g. ["/demo/inbox/**"]'),
-    events: z.array(z.enum(EVENT_TYPES)).optional().describe('Only these event types (default: all)'),
+    events: z.array(z.enum(EVENT_TYPE_NAMES)).optional().describe('Only these event types (default: all)'),
   },
   requires: ['subscribe'],
   annotations: { title: 'Subscribe (Webhook)', readOnlyHint: false, idempotentHint: false, destructiveHint: false, openWorldHint: true },
-  output: 'json',
+  output: CreatedSubscription,
   auditPath: (a) => (Array.isArray(a.paths) ? a.paths.join(',') : null),
-  run: async (args, { backend }) => {
+  run: (args, { backend }) => {
     const input = { url: args.url, paths: args.paths.map(mcpGlob), ...(args.events ? { events: args.events } : {}) };
-    return jsonResult(await backend.run('subscribe', input.paths.join(','), (ops) => ops.subscribe(input)));
+    return backend.run('subscribe', input.paths.join(','), (ops) => ops.subscribe(input));
   },
 });
 

@@ -1,10 +1,14 @@
 import { z } from 'zod';
-import { defineTool, jsonResult, mcpPath, type AnyTool } from './types.js';
+import { ClaimedTicket, CompleteResult, FailResult, HeartbeatResult } from '../../api/schemas.js';
+import { defineJsonTool, mcpPath, type AnyTool } from './types.js';
+
+/** The REST claim body, or `{ticket: null}` for an empty queue (an answer, not a refusal). */
+const ClaimAnswer = z.union([ClaimedTicket, z.object({ ticket: z.null() }).strict()]);
 
 const ticketPath = () => z.string().describe('The ticket, as claim_ticket returned it (in the queue\'s in-progress/ folder)');
 const fencingToken = () => z.number().int().positive().describe('The fencingToken claim_ticket returned');
 
-const claimTicket = defineTool({
+const claimTicket = defineJsonTool({
   name: 'claim_ticket',
   title: 'Claim Ticket',
   description:
@@ -18,16 +22,16 @@ const claimTicket = defineTool({
   },
   requires: ['claim'],
   annotations: { title: 'Claim Ticket', readOnlyHint: false, idempotentHint: false, destructiveHint: false, openWorldHint: false },
-  output: 'json',
+  output: ClaimAnswer,
   auditPath: (a) => (typeof a.queue === 'string' ? a.queue : null),
   run: async (args, { backend }) => {
     const input = { queue: mcpPath(args.queue), ...(args.leaseSeconds === undefined ? {} : { leaseSeconds: args.leaseSeconds }) };
     const ticket = await backend.run('claim_ticket', args.queue, (ops) => ops.claim(input));
-    return jsonResult(ticket ?? { ticket: null });
+    return ticket ?? { ticket: null };
   },
 });
 
-const heartbeatTicket = defineTool({
+const heartbeatTicket = defineJsonTool({
   name: 'heartbeat_ticket',
   title: 'Heartbeat Ticket',
   description: 'Extend the lease of a ticket this agent holds, so it is not handed to another agent. Fails with conflict if the lease was lost.',
@@ -38,28 +42,28 @@ const heartbeatTicket = defineTool({
   },
   requires: ['claim'],
   annotations: { title: 'Heartbeat Ticket', readOnlyHint: false, idempotentHint: true, destructiveHint: false, openWorldHint: false },
-  output: 'json',
-  run: async (args, { backend }) => {
+  output: HeartbeatResult,
+  run: (args, { backend }) => {
     const input = { path: mcpPath(args.path), fencingToken: args.fencingToken, ...(args.leaseSeconds === undefined ? {} : { leaseSeconds: args.leaseSeconds }) };
-    return jsonResult(await backend.run('heartbeat_ticket', args.path, (ops) => ops.heartbeat(input)));
+    return backend.run('heartbeat_ticket', args.path, (ops) => ops.heartbeat(input));
   },
 });
 
-const completeTicket = defineTool({
+const completeTicket = defineJsonTool({
   name: 'complete_ticket',
   title: 'Complete Ticket',
   description: 'Finish a ticket: it moves to the queue\'s done/ folder, with `result` (any JSON) saved beside it. Fails with conflict if the lease was lost.',
   input: { path: ticketPath(), fencingToken: fencingToken(), result: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.string(), z.number(), z.boolean(), z.null()]).optional().describe('What came of it (any JSON)') },
   requires: ['claim'],
   annotations: { title: 'Complete Ticket', readOnlyHint: false, idempotentHint: false, destructiveHint: false, openWorldHint: false },
-  output: 'json',
-  run: async (args, { backend }) => {
+  output: CompleteResult,
+  run: (args, { backend }) => {
     const input = { path: mcpPath(args.path), fencingToken: args.fencingToken, ...(args.result === undefined ? {} : { result: args.result }) };
-    return jsonResult(await backend.run('complete_ticket', args.path, (ops) => ops.complete(input)));
+    return backend.run('complete_ticket', args.path, (ops) => ops.complete(input));
   },
 });
 
-const failTicket = defineTool({
+const failTicket = defineJsonTool({
   name: 'fail_ticket',
   title: 'Fail Ticket',
   description:
@@ -73,15 +77,15 @@ const failTicket = defineTool({
   },
   requires: ['claim'],
   annotations: { title: 'Fail Ticket', readOnlyHint: false, idempotentHint: false, destructiveHint: false, openWorldHint: false },
-  output: 'json',
-  run: async (args, { backend }) => {
+  output: FailResult,
+  run: (args, { backend }) => {
     const input = {
       path: mcpPath(args.path),
       fencingToken: args.fencingToken,
       ...(args.retry === undefined ? {} : { retry: args.retry }),
       ...(args.reason === undefined ? {} : { reason: args.reason }),
     };
-    return jsonResult(await backend.run('fail_ticket', args.path, (ops) => ops.fail(input)));
+    return backend.run('fail_ticket', args.path, (ops) => ops.fail(input));
   },
 });
 

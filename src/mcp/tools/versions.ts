@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { defineTool, jsonResult, mcpPath, pathArg, type AnyTool } from './types.js';
+import { RestoreResult, VersionList } from '../../api/schemas.js';
+import { defineJsonTool, mcpPath, pathArg, type AnyTool } from './types.js';
 
-const listVersions = defineTool({
+const listVersions = defineJsonTool({
   name: 'list_versions',
   title: 'List Versions',
   description:
@@ -10,11 +11,11 @@ const listVersions = defineTool({
   input: { path: pathArg('The file') },
   requires: ['read'],
   annotations: { title: 'List Versions', readOnlyHint: true, openWorldHint: false },
-  output: 'json',
-  run: async (args, { backend }) => jsonResult(await backend.run('list_versions', args.path, (ops) => ops.versions(mcpPath(args.path)))),
+  output: VersionList,
+  run: (args, { backend }) => backend.run('list_versions', args.path, (ops) => ops.versions(mcpPath(args.path))),
 });
 
-const restoreVersion = defineTool({
+const restoreVersion = defineJsonTool({
   name: 'restore_version',
   title: 'Restore Version',
   description:
@@ -26,9 +27,8 @@ const restoreVersion = defineTool({
   },
   requires: ['read', 'write'],
   annotations: { title: 'Restore Version', readOnlyHint: false, idempotentHint: false, destructiveHint: false, openWorldHint: false },
-  output: 'json',
-  run: async (args, { backend }) =>
-    jsonResult(await backend.run('restore_version', args.path, (ops) => ops.restore(mcpPath(args.path), args.version))),
+  output: RestoreResult,
+  run: (args, { backend }) => backend.run('restore_version', args.path, (ops) => ops.restore(mcpPath(args.path), args.version)),
 });
 
 export const versionTools: AnyTool[] = [listVersions, restoreVersion];

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { isBatonClientError } from '../../client/errors.js';
 import { isBatonError } from '../../core/errors.js';
 import { applyEdits, fencedDiff, readAll, unifiedDiff } from '../text.js';
-import { defineTool, jsonResult, mcpPath, pathArg, textResult, type AnyTool } from './types.js';
+import { DeleteResult } from '../../api/schemas.js';
+import { defineJsonTool, defineTool, mcpPath, pathArg, textResult, type AnyTool } from './types.js';
 
 /** An edit re-applied on fresh content after a concurrent writer got in first. */
 const EDIT_ATTEMPTS = 3;
@@ -109,7 +110,7 @@ const moveFile = defineTool({
   },
 });
 
-const deleteFile = defineTool({
+const deleteFile = defineJsonTool({
   name: 'delete_file',
   title: 'Delete File',
   description:
@@ -118,8 +119,8 @@ const deleteFile = defineTool({
   input: { path: pathArg('The file to delete') },
   requires: ['delete'],
   annotations: { title: 'Delete File', readOnlyHint: false, idempotentHint: false, destructiveHint: true, openWorldHint: false },
-  output: 'json',
-  run: async (args, { backend }) => jsonResult(await backend.run('delete_file', args.path, (ops) => ops.delete(mcpPath(args.path)))),
+  output: DeleteResult,
+  run: (args, { backend }) => backend.run('delete_file', args.path, (ops) => ops.delete(mcpPath(args.path))),
 });
 
 export const writeTools: AnyTool[] = [writeFile, editFile, createDirectory, moveFile, deleteFile];

@@ -2,17 +2,16 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants as fsc, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PathLog } from '../backend.js';
 import { formatVersionLog, parseVersionLog, type VersionRecord } from '../version-log.js';
 import { fdatasyncFd, openFd } from './fsync.js';
-
-export type { VersionRecord };
 
 /**
  * The version history of one path, kept under `<root>/.baton/history/<hh>/<sha256>/`: an
  * append-only `log.jsonl` and the superseded bytes. Keyed by a hash of the path so any name,
  * however long or odd, maps to a safe location.
  */
-export class PathHistory {
+export class PathHistory implements PathLog {
   readonly dir: string;
   private readonly logFile: string;
 

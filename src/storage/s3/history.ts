@@ -1,14 +1,10 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { PathLog } from '../backend.js';
 import { formatVersionLog, parseVersionLog, type VersionRecord } from '../version-log.js';
 import { isMissing } from './errors.js';
 import type { S3Layout } from './keys.js';
 
-export type { VersionRecord };
-
-/**
- * The version log of each path: one small JSON-lines object under `.baton/versions/`, read
- * and rewritten whole, always under the path's lock (S3 has no append).
- */
+/** The version log of each path: one small JSON-lines object under `.baton/versions/`. */
 export class S3History {
   constructor(
     private readonly s3: S3Client,
@@ -17,7 +13,25 @@ export class S3History {
     private readonly onError: (err: unknown, op: string) => Error,
   ) {}
 
-  async read(rel: string): Promise<VersionRecord[]> {
+  /**
+   * One path's log for one operation under its lock: read once, then rewritten whole with each
+   * append (S3 has no append).
+   */
+  of(rel: string): PathLog {
+    let records: Promise<VersionRecord[]> | null = null;
+    const all = () => (records ??= this.read(rel));
+    return {
+      all: async () => [...(await all())],
+      latest: async () => (await all()).at(-1) ?? null,
+      append: async (...added) => {
+        const next = [...(await all()), ...added];
+        await this.write(rel, next);
+        records = Promise.resolve(next);
+      },
+    };
+  }
+
+  private async read(rel: string): Promise<VersionRecord[]> {
     let text: string;
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.layout.logKey(rel) }));
@@ -29,7 +43,7 @@ export class S3History {
     return parseVersionLog(text);
   }
 
-  async write(rel: string, records: readonly VersionRecord[]): Promise<void> {
+  private async write(rel: string, records: readonly VersionRecord[]): Promise<void> {
     const body = formatVersionLog(records);
     try {
       await this.s3.send(

@@ -4,7 +4,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { BatonError } from '../../core/errors.js';
 
 /** A body ready to commit: small ones in memory, large ones already uploaded to a staging key. */
-export type Spooled = { kind: 'buffer'; data: Buffer; size: number } | { kind: 'staged'; key: string; size: number };
+export type UploadBody = { kind: 'buffer'; data: Buffer; size: number } | { kind: 'staged'; key: string; size: number };
 
 export interface SpoolOptions {
   s3: S3Client;
@@ -37,7 +37,7 @@ function asBuffer(chunk: unknown): Buffer {
  * object (lib-storage's Upload), which is copied into place under the path lock. `maxBytes` is
  * enforced while streaming; a body past it aborts the upload and leaves nothing behind.
  */
-export async function spool(body: Readable, opts: SpoolOptions): Promise<Spooled> {
+export async function spool(body: Readable, opts: SpoolOptions): Promise<UploadBody> {
   const it = body[Symbol.asyncIterator]() as AsyncIterator<unknown>;
   const head: Buffer[] = [];
   let size = 0;

@@ -1,15 +1,16 @@
 import { lstatSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
-import { parsePath, workspaceRoot, type BatonPath } from '../core/paths.js';
-import type { Recorder } from '../core/recorder.js';
-import type { BatonEvent } from '../events/event.js';
-import type { EventLog } from '../events/event-log.js';
-import type { StorageDriver } from '../storage/driver.js';
-import { etagOf } from '../storage/local/etag.js';
-import type { WorkspaceDefinition } from '../workspaces/definition.js';
+import { parsePath, workspaceRoot, type BatonPath } from '../../core/paths.js';
+import type { Recorder } from '../../core/recorder.js';
+import type { BatonEvent } from '../../events/event.js';
+import type { EventLog } from '../../events/event-log.js';
+import type { WorkspaceDefinition } from '../../workspaces/definition.js';
+import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
+import { reportOutsideChange } from '../observed-change.js';
+import { PathQueue } from '../path-queue.js';
+import { etagOf } from './etag.js';
 import { FolderWatches } from './folder-watches.js';
-import { emitObserved } from './observed-change.js';
 
 const SETTLE_MS = 1000;
 /** How long a path must be quiet before it is checked, so a file being written is seen once, whole. */
@@ -30,11 +31,11 @@ const RECORDED_MAX = 50_000;
  * is reported once. A change whose version record names an agent (an acknowledged-or-not write
  * cut short by a crash before its event) is reported with that agent as actor, not `fs`.
  */
-export class WorkspaceWatcher {
+export class DiskWatcher implements OutsideWatcher {
   private watches: FolderWatches | null = null;
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
-  private pending = new Set<string>();
+  private readonly queue = new PathQueue((batch) => this.checkAll(batch));
   private readonly settling = new Map<string, NodeJS.Timeout>();
   /**
    * The etag of the last file event this process recorded per path. Most changes the watches
@@ -43,18 +44,20 @@ export class WorkspaceWatcher {
    */
   private readonly recorded = new Map<string, string>();
   private unlisten: (() => void) | null = null;
-  private draining: Promise<void> | null = null;
   private stopped = false;
+  private readonly def: WorkspaceDefinition;
+  private readonly events: EventLog;
+  private readonly recorder: Recorder;
+  private readonly rescanMs: number;
+  private readonly log: Logger;
 
   constructor(
-    private readonly def: WorkspaceDefinition,
+    private readonly ctx: ObserveContext,
     private readonly driver: StorageDriver,
     private readonly rootDir: string,
-    private readonly events: EventLog,
-    private readonly recorder: Recorder,
-    private readonly rescanMs: number,
-    private readonly log: Logger,
-  ) {}
+  ) {
+    ({ def: this.def, events: this.events, recorder: this.recorder, rescanMs: this.rescanMs, log: this.log } = ctx);
+  }
 
   async start(): Promise<void> {
     this.unlisten = this.recorder.onEvent((e) => {
@@ -107,7 +110,7 @@ export class WorkspaceWatcher {
     this.settling.clear();
     this.watches?.close();
     await this.scanning;
-    await this.draining;
+    await this.queue.stop();
   }
 
   private toPath(abs: string): BatonPath | null {
@@ -123,16 +126,7 @@ export class WorkspaceWatcher {
   private enqueue(abs: string): void {
     const p = this.toPath(abs);
     if (!p) return;
-    this.pending.add(p.full);
-    this.draining ??= this.drain().finally(() => (this.draining = null));
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.size > 0 && !this.stopped) {
-      const batch = [...this.pending];
-      this.pending.clear();
-      await this.checkAll(batch.map((full) => parsePath(full)));
-    }
+    this.queue.add(p);
   }
 
   /** Check paths CHECKS_AT_ONCE at a time: each waits on the disk, Redis and its lock, not on the others. */
@@ -199,18 +193,7 @@ export class WorkspaceWatcher {
       if (quick?.type === 'directory') return;
       const known = await this.events.indexed(this.def.name, p.full);
       if (quick ? known === quick.etag : known === null) return;
-      await this.driver.withPathLock([p], async () => {
-        const st = await this.driver.stat(p).catch(() => null);
-        const indexed = await this.events.indexed(this.def.name, p.full);
-        const rec = await this.driver.lastRecord(p);
-        const entry = st?.type === 'file' ? st : null;
-        const actor = entry
-          ? rec && !rec.deleted && rec.etag === entry.etag && rec.actor !== 'fs' ? rec.actor : 'fs'
-          : rec?.deleted && rec.actor !== 'fs' ? rec.actor : 'fs';
-        // A folder now where a file was is left to the walk: only a vanished path is a deletion.
-        if (!entry && st) return;
-        await emitObserved(this.recorder, this.def, p, indexed, { entry, actor, deletedVersion: rec?.deleted ? rec.version : null });
-      });
+      await reportOutsideChange(this.driver, this.ctx, p);
     } catch (err) {
       this.log.warn({ path: p.full, err: String(err) }, 'could not check a changed path');
     }

@@ -1,11 +1,21 @@
 import type { Logger } from 'pino';
-import { parsePath, type BatonPath } from '../core/paths.js';
-import type { Recorder } from '../core/recorder.js';
-import type { EventLog } from '../events/event-log.js';
-import { isMinio, listenMinio } from '../storage/s3/minio-events.js';
-import type { S3Driver } from '../storage/s3/s3-driver.js';
-import { emitObserved } from './observed-change.js';
-import type { WorkspaceDefinition } from '../workspaces/definition.js';
+import { parsePath, type BatonPath } from '../../core/paths.js';
+import type { EventLog } from '../../events/event-log.js';
+import type { WorkspaceDefinition } from '../../workspaces/definition.js';
+import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
+import { reportOutsideChange } from '../observed-change.js';
+import { PathQueue } from '../path-queue.js';
+import type { S3Layout } from './keys.js';
+import { isMinio, listenMinio } from './minio-events.js';
+
+/** What the reconciler needs of the bucket beside the store: where it is, and its files. */
+export interface BucketView {
+  readonly bucket: string;
+  readonly layout: S3Layout;
+  readonly endpoint: string | undefined;
+  readonly region: string;
+  files(): AsyncIterable<{ path: BatonPath; etag: string; size: number }>;
+}
 
 const NOTIFY_RETRY_MS = 30_000;
 
@@ -25,30 +35,34 @@ const NOTIFY_RETRY_MS = 30_000;
  * leaves the periodic reconcile alone in charge. The WatchSupervisor runs one reconciler per
  * workspace across all replicas (a Redis lease).
  */
-export class S3Reconciler {
+export class S3Reconciler implements OutsideWatcher {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
-  private pending = new Set<string>();
-  private draining: Promise<void> | null = null;
+  private readonly queue = new PathQueue(async (batch) => {
+    for (const p of batch) await this.check(p);
+  });
   private listener: { stop(): void } | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
+  private readonly def: WorkspaceDefinition;
+  private readonly events: EventLog;
+  private readonly log: Logger;
 
   constructor(
-    private readonly def: WorkspaceDefinition,
-    private readonly driver: S3Driver,
-    private readonly events: EventLog,
-    private readonly recorder: Recorder,
-    private readonly log: Logger,
-    private readonly intervalMs = driver.config.reconcileSeconds * 1000,
-  ) {}
+    private readonly ctx: ObserveContext,
+    private readonly driver: StorageDriver,
+    private readonly bucket: BucketView,
+    private readonly intervalMs: number,
+  ) {
+    ({ def: this.def, events: this.events, log: this.log } = ctx);
+  }
 
   async start(): Promise<void> {
     this.reconcileSoon();
     this.timer = setInterval(() => this.reconcileSoon(), this.intervalMs);
-    if (this.driver.config.endpoint) void this.startNotifications();
+    if (this.bucket.endpoint) void this.startNotifications();
   }
 
   async stop(): Promise<void> {
@@ -57,14 +71,14 @@ export class S3Reconciler {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.listener?.stop();
     await this.running;
-    await this.draining;
+    await this.queue.stop();
   }
 
   private async startNotifications(): Promise<void> {
-    const endpoint = this.driver.config.endpoint!;
+    const endpoint = this.bucket.endpoint!;
     if (this.stopped || !(await isMinio(endpoint)) || this.stopped) return;
     this.listener = listenMinio(
-      { endpoint, region: this.driver.config.region, bucket: this.driver.bucket, prefix: this.driver.layout.prefix },
+      { endpoint, region: this.bucket.region, bucket: this.bucket.bucket, prefix: this.bucket.layout.prefix },
       (key) => this.onKey(key),
       (err) => {
         this.listener = null;
@@ -79,7 +93,7 @@ export class S3Reconciler {
   }
 
   private onKey(key: string): void {
-    const rel = this.driver.layout.relOf(key);
+    const rel = this.bucket.layout.relOf(key);
     if (rel === null || rel === '' || rel.startsWith('.baton') || rel.endsWith('/')) return;
     let p: BatonPath;
     try {
@@ -87,16 +101,7 @@ export class S3Reconciler {
     } catch {
       return;
     }
-    this.pending.add(p.full);
-    this.draining ??= this.drain().finally(() => (this.draining = null));
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.size > 0 && !this.stopped) {
-      const batch = [...this.pending];
-      this.pending.clear();
-      for (const full of batch) await this.check(parsePath(full));
-    }
+    this.queue.add(p);
   }
 
   reconcileSoon(): void {
@@ -128,7 +133,7 @@ export class S3Reconciler {
   async reconcile(): Promise<void> {
     const index = await this.events.indexOf(this.def.name);
     const seen = new Set<string>();
-    for await (const f of this.driver.files()) {
+    for await (const f of this.bucket.files()) {
       if (this.stopped) return;
       seen.add(f.path.full);
       if (index.get(f.path.full) !== f.etag) await this.check(f.path);
@@ -149,17 +154,7 @@ export class S3Reconciler {
   /** Report the path's current state if its last event does not already describe it. */
   private async check(p: BatonPath): Promise<void> {
     try {
-      await this.driver.withPathLock([p], async () => {
-        const { entry, writer } = await this.driver.inspect(p);
-        const indexed = await this.events.indexed(this.def.name, p.full);
-        // A deletion's actor and version come from the version log; only look it up then.
-        const rec = entry || indexed === null ? null : await this.driver.lastRecord(p);
-        const actor = entry ? (writer ?? 's3') : rec?.deleted && rec.actor !== 's3' ? rec.actor : 's3';
-        const deletedVersion = rec?.deleted ? rec.version : rec ? rec.version + 1 : null;
-        const event = await emitObserved(this.recorder, this.def, p, indexed, { entry, actor, deletedVersion });
-        // Changes made without Baton get a version record, so their bytes stay restorable.
-        if (event && (entry ? !writer : !rec?.deleted)) await this.driver.noteOutsideChange(p);
-      });
+      await reportOutsideChange(this.driver, this.ctx, p);
     } catch (err) {
       this.log.warn({ path: p.full, err: String(err) }, 'could not check a changed object');
     }

@@ -1,0 +1,33 @@
+import { parsePath, type BatonPath } from '../core/paths.js';
+
+/**
+ * Paths waiting to be checked by an observer of outside changes: a path reported many times
+ * while waiting is checked once, and one drain at a time works through them in batches.
+ */
+export class PathQueue {
+  private pending = new Set<string>();
+  private draining: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly check: (batch: BatonPath[]) => Promise<void>) {}
+
+  add(p: BatonPath): void {
+    if (this.stopped) return;
+    this.pending.add(p.full);
+    this.draining ??= this.drain().finally(() => (this.draining = null));
+  }
+
+  /** Stop taking paths; resolves when the batch being checked is done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.size > 0 && !this.stopped) {
+      const batch = [...this.pending].map((full) => parsePath(full));
+      this.pending.clear();
+      await this.check(batch);
+    }
+  }
+}
