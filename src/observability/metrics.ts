@@ -66,6 +66,8 @@ export class Metrics {
   });
 
   constructor() {
+    // Both series exist from the start, so rate() and alerts see 0 rather than nothing.
+    for (const next of ['pending', 'failed']) this.leaseExpiries.inc({ next }, 0);
     collectDefaultMetrics({ register: this.registry, prefix: 'baton_' });
     // prom-client names these gauges `*_total`, a suffix Prometheus reserves for counters (promtool rejects
     // it). Handles and requests come from private Node APIs; resources alone tell an operator what is open.
