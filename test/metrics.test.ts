@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -159,6 +159,25 @@ describe('operator metrics', () => {
     const text = await scrape();
     expect(sample(text, 'baton_audit_pending_entries')).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'baton_audit_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('show the disk watcher backlog while a burst of files dropped on disk settles, then 0', async () => {
+    expect(sample(await scrape(), 'baton_watch_pending_changes', 'source="demo"')).toBe(0);
+    const dir = join(baton.dataDir, 'demo', 'dropped-burst');
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < 300; i++) writeFileSync(join(dir, `f${i}.txt`), `file ${i}`);
+    let seen = 0;
+    await eventually(
+      async () => {
+        seen = Math.max(seen, sample(await scrape(), 'baton_watch_pending_changes', 'source="demo"') ?? 0);
+        return seen > 0;
+      },
+      5_000,
+      'a backlog above 0',
+      20,
+    );
+    await eventually(async () => sample(await scrape(), 'baton_watch_pending_changes', 'source="demo"') === 0, 30_000, 'the backlog back at 0');
+    console.log(`watcher backlog peaked at ${seen} or more of 300 dropped files`);
   });
 
   it('read each registered watcher backlog on scrape, until it is unregistered', async () => {

@@ -8,8 +8,14 @@ export class PathQueue {
   private pending = new Set<string>();
   private draining: Promise<void> | null = null;
   private stopped = false;
+  private checking = 0;
 
   constructor(private readonly check: (batch: BatonPath[]) => Promise<void>) {}
+
+  /** Paths waiting or being checked: the observer's backlog. */
+  get size(): number {
+    return this.pending.size + this.checking;
+  }
 
   add(p: BatonPath): void {
     if (this.stopped) return;
@@ -27,7 +33,12 @@ export class PathQueue {
     while (this.pending.size > 0 && !this.stopped) {
       const batch = [...this.pending].map((full) => parsePath(full));
       this.pending.clear();
-      await this.check(batch);
+      this.checking = batch.length;
+      try {
+        await this.check(batch);
+      } finally {
+        this.checking = 0;
+      }
     }
   }
 }
