@@ -36,6 +36,14 @@ export interface AuditQuery {
   visible?: (e: AuditEntry) => boolean;
 }
 
+interface Pending {
+  fields: AuditFields;
+  /** performance.now() when accepted. */
+  at: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 export type VerifyResult =
   | { ok: true; entries: number; unwritten?: number[] }
   | { ok: false; entries: number; firstBad: Partial<AuditEntry> & { seq: number }; reason: string };
@@ -50,7 +58,9 @@ export class AuditLog {
   private readonly segment: string;
   private file: AppendFile;
   private prev = GENESIS;
-  private queue: Array<{ fields: AuditFields; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private queue: Pending[] = [];
+  /** The batch being numbered and written: accepted, not yet on disk. */
+  private writing: Pending[] = [];
   private draining: Promise<void> | null = null;
   private head: string | null = null;
   private witnessTimer: NodeJS.Timeout | null = null;
@@ -74,7 +84,7 @@ export class AuditLog {
 
   /** Resolves once the entry is durable. Entries are numbered and written in call order. */
   record(fields: AuditFields): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => this.queue.push({ fields, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => this.queue.push({ fields, at: performance.now(), resolve, reject }));
     if (!this.draining) this.draining = this.drain();
     return done;
   }
@@ -83,6 +93,7 @@ export class AuditLog {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
+      this.writing = batch;
       try {
         // The range is recorded with the reservation, atomically: if this process dies (or loses
         // Redis's reply) before the lines reach the file, verify can prove those numbers were
@@ -105,7 +116,14 @@ export class AuditLog {
         for (const item of batch) item.reject(err);
       }
     }
+    this.writing = [];
     this.draining = null;
+  }
+
+  /** Entries accepted but not yet on disk, and how long the oldest has waited. */
+  backlog(): { entries: number; oldestSeconds: number } {
+    const oldest = this.writing[0] ?? this.queue[0];
+    return { entries: this.writing.length + this.queue.length, oldestSeconds: oldest ? (performance.now() - oldest.at) / 1000 : 0 };
   }
 
   /**

@@ -58,7 +58,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly leaseExpiries = new Counter({
+    name: 'baton_ticket_lease_expiries_total',
+    help: 'Ticket leases that lapsed and were taken back by this process, by where the ticket went (pending for another attempt, failed after the last). A steady rise means workers die or stall mid-ticket, or leases are too short for the work: heartbeat, or claim with a longer leaseSeconds',
+    labelNames: ['next'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
+    // Both series exist from the start, so rate() and alerts see 0 rather than nothing.
+    for (const next of ['pending', 'failed']) this.leaseExpiries.inc({ next }, 0);
     collectDefaultMetrics({ register: this.registry, prefix: 'baton_' });
     // prom-client names these gauges `*_total`, a suffix Prometheus reserves for counters (promtool rejects
     // it). Handles and requests come from private Node APIs; resources alone tell an operator what is open.

@@ -7,6 +7,7 @@ import type { Settings } from '../config/settings.js';
 import { Recorder } from '../core/recorder.js';
 import { EventLog } from '../events/event-log.js';
 import { Metrics } from '../observability/metrics.js';
+import { registerOperatorMetrics } from '../observability/operator-metrics.js';
 import { EventService } from '../service/events.js';
 import { FileService } from '../service/files.js';
 import { GateService } from '../service/gates.js';
@@ -69,13 +70,22 @@ export async function createCore(settings: Settings, redis: Redis, redisUrl: str
   const wh = settings.webhook;
   const dispatcher = new Dispatcher(redisUrl, redis, eventLog, subs, wh.retrySchedule.length + 1, () => workspaces.list().map((w) => w.def.name), log);
   const policy = new UrlPolicy(wh.deny, wh.allow);
-  const worker = new DeliveryWorker({ redisUrl, retrySchedule: wh.retrySchedule, timeoutMs: wh.timeoutMs, concurrency: 64 }, subs, attempts, policy, metrics, log);
+  const worker = new DeliveryWorker({ redisUrl, retrySchedule: wh.retrySchedule, timeoutMs: wh.timeoutMs, concurrency: 64, fetchers: 4 }, subs, attempts, policy, metrics, log);
   const recorder = new Recorder(audit, eventLog, dispatcher, metrics, log);
   const ticketStore = new TicketStore(redis);
   const guards = { fencing: new FencingGuard(ticketStore), causation: new CausationGuard(eventLog, workspaces, settings.maxCausationDepth), rates: new RateLimiter(redis) };
   const files = new FileService(workspaces, recorder, guards, settings.maxBodyBytes);
-  const tickets = new TicketService(ticketStore, files, workspaces, recorder, { leaseSeconds: settings.leaseSeconds, maxAttempts: settings.maxAttempts }, log);
+  const tickets = new TicketService(ticketStore, files, workspaces, recorder, { leaseSeconds: settings.leaseSeconds, maxAttempts: settings.maxAttempts }, log, metrics);
   const watchers = new WatchSupervisor(redis, workspaces, eventLog, recorder, settings.rescanSeconds, log);
+  registerOperatorMetrics(
+    metrics,
+    {
+      dispatchLag: () => Promise.all(workspaces.list().map(async (w) => ({ workspace: w.def.name, ...(await dispatcher.dispatchLag(w.def.name)) }))),
+      deliveryQueue: () => dispatcher.queueStats(),
+      auditBacklog: () => audit.backlog(),
+    },
+    log,
+  );
   const retention = settings.eventRetentionHours * 3600_000;
   let trimTimer: NodeJS.Timeout | null = null;
   return {

@@ -8,6 +8,7 @@ import { BatonError } from '../core/errors.js';
 import { parsePath, type BatonPath } from '../core/paths.js';
 import type { Recorder } from '../core/recorder.js';
 import { newEvent, type BatonEvent, type EventType } from '../events/event.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { EntryMeta } from '../storage/driver.js';
 import { inQueue, notAQueue, requireTicket, ticketPathOf, type TicketPath } from '../tickets/queue-path.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
@@ -45,6 +46,7 @@ export class TicketService {
     private readonly recorder: Recorder,
     private readonly settings: TicketSettings,
     private readonly log: { warn(obj: object, msg: string): void },
+    private readonly metrics: Pick<Metrics, 'leaseExpiries'>,
   ) {
     recorder.onEvent((e) => this.track(e));
   }
@@ -205,6 +207,7 @@ export class TicketService {
         // The lease that lapsed was this agent's: the expiry (and the move back) is told as its.
         const ctx = { principal: null, actor: holder, audit: { action: 'ticket.expire', path: null, etag: null } } satisfies OperationContext;
         const giveUp = attempt >= this.settings.maxAttempts;
+        this.metrics.leaseExpiries.inc({ next: giveUp ? 'failed' : 'pending' });
         try {
           const { to } = await this.files.commitMove(ctx, inQueue(queue, 'in-progress', name), inQueue(queue, giveUp ? 'failed' : 'pending', name), true);
           await this.ticketEvent(ctx, 'ticket.expired', to, { ticket: { attempt, next: giveUp ? 'failed' : 'pending' } });

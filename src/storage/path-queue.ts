@@ -11,8 +11,14 @@ export class PathQueue {
   private pending = new Set<string>();
   private draining: Promise<void> | null = null;
   private stopped = false;
+  private checking = 0;
 
   constructor(private readonly check: (batch: BatonPath[]) => Promise<void>) {}
+
+  /** Paths waiting or being checked: the observer's backlog. */
+  get size(): number {
+    return this.pending.size + this.checking;
+  }
 
   add(p: BatonPath): void {
     if (this.stopped) return;
@@ -43,7 +49,12 @@ export class PathQueue {
         batch.push(parsePath(full));
         if (batch.length >= MAX_BATCH) break;
       }
-      await this.check(batch);
+      this.checking = batch.length;
+      try {
+        await this.check(batch);
+      } finally {
+        this.checking = 0;
+      }
     }
   }
 }

@@ -32,16 +32,25 @@ export interface WorkerOptions {
   redisUrl: string;
   retrySchedule: number[];
   timeoutMs: number;
+  /** Deliveries attempted at once by this process, split evenly across the fetch loops. */
   concurrency: number;
+  /** BullMQ workers (fetch loops) in this process; see `DeliveryWorker`. */
+  fetchers: number;
 }
 
 /**
+ * Several BullMQ workers share the process's delivery slots because one worker takes jobs from
+ * Redis one round trip at a time: while the event loop is busy (a cold process, a burst of
+ * writes) that single fetch loop falls behind the writes and deliveries wait with slots free.
+ * Each job a worker takes re-arms the queue's marker, which wakes the next idle worker, so the
+ * fetches overlap. Each worker blocks on its own connection; commands share one.
+ *
  * Delivers one job: a signed POST of the event to the subscription's URL. 2xx ends it; 410
  * disables the subscription; anything else is retried on the schedule (or after Retry-After)
  * until the last attempt, when the job stays failed: the dead-letter list, replayable.
  */
 export class DeliveryWorker {
-  private readonly worker: Worker<DeliveryJob>;
+  private readonly workers: Array<Worker<DeliveryJob>>;
   private readonly connection: Redis;
   private readonly poster = new WebhookPoster();
 
@@ -55,30 +64,34 @@ export class DeliveryWorker {
   ) {
     this.connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
     this.connection.on('error', () => undefined);
-    this.worker = new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => this.deliver(job), {
-      connection: this.connection,
-      prefix: BULL_PREFIX,
-      concurrency: opts.concurrency,
-      autorun: false,
-      // A worker killed mid-delivery leaves its job locked: take it back soon after the lock
-      // (longer than the POST timeout) lapses, and never give up on a job for having stalled.
-      lockDuration: Math.max(20_000, opts.timeoutMs + 5_000),
-      stalledInterval: 5_000,
-      maxStalledCount: 1_000_000,
-      settings: {
-        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => this.delayAfter(attemptsMade, err),
-      },
+    const fetchers = Math.max(1, Math.min(opts.fetchers, opts.concurrency));
+    this.workers = Array.from({ length: fetchers }, () => {
+      const worker = new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => this.deliver(job), {
+        connection: this.connection,
+        prefix: BULL_PREFIX,
+        concurrency: Math.ceil(opts.concurrency / fetchers),
+        autorun: false,
+        // A worker killed mid-delivery leaves its job locked: take it back soon after the lock
+        // (longer than the POST timeout) lapses, and never give up on a job for having stalled.
+        lockDuration: Math.max(20_000, opts.timeoutMs + 5_000),
+        stalledInterval: 5_000,
+        maxStalledCount: 1_000_000,
+        settings: {
+          backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => this.delayAfter(attemptsMade, err),
+        },
+      });
+      worker.on('failed', (job, err) => void this.onFailed(job, err));
+      worker.on('error', (err) => this.log.warn({ err: err.message }, 'delivery worker error'));
+      return worker;
     });
-    this.worker.on('failed', (job, err) => void this.onFailed(job, err));
-    this.worker.on('error', (err) => this.log.warn({ err: err.message }, 'delivery worker error'));
   }
 
   start(): void {
-    void this.worker.run();
+    for (const w of this.workers) void w.run();
   }
 
   async stop(): Promise<void> {
-    await this.worker.close();
+    await Promise.all(this.workers.map((w) => w.close()));
     this.poster.close();
     await this.connection.quit().catch(() => undefined);
   }

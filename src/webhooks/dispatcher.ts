@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BatonEvent } from '../events/event.js';
 import type { EventLog } from '../events/event-log.js';
+import type { DeliveryQueueStats } from '../observability/operator-metrics.js';
 import { subscriptionMatches, type Subscription, type SubscriptionStore } from './subscriptions.js';
 
 export const DELIVERY_QUEUE = 'baton-deliveries';
@@ -21,6 +22,8 @@ export function deliveryJobId(subId: string, eventId: string, replay?: string): 
 }
 
 const CATCH_UP_MS = 1000;
+/** The seq up to which catch-up has queued the deliveries of a workspace's events. */
+const dispatchedKey = (ws: string) => `baton:ev:${ws}:dispatched`;
 /** How many queued jobs `queuedFor` looks through. */
 const QUEUED_SCAN = 10_000;
 /** Bound on event ids remembered as fanned out (beyond it, catch-up merely re-adds some jobs). */
@@ -96,6 +99,33 @@ export class Dispatcher {
   }
 
   /**
+   * How far the catch-up cursor of `ws` trails its log: events past it, and the age of the
+   * oldest of them. The fast path usually queued their deliveries already; this is the bound
+   * on what a crash right now could leave to catch-up.
+   */
+  async dispatchLag(ws: string): Promise<{ events: number; oldestSeconds: number }> {
+    const [stored, last] = await Promise.all([this.redis.get(dispatchedKey(ws)), this.events.lastSeq(ws)]);
+    const cursor = Number(stored ?? 0);
+    if (last <= cursor) return { events: 0, oldestSeconds: 0 };
+    const [oldest] = await this.events.read(ws, cursor, 1);
+    return { events: last - cursor, oldestSeconds: oldest ? Math.max(0, (Date.now() - Date.parse(oldest.time)) / 1000) : 0 };
+  }
+
+  /** The delivery queue by state, across every replica, and how long its oldest waiting job has waited. */
+  async queueStats(): Promise<DeliveryQueueStats> {
+    const c = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed');
+    const [oldest] = c.waiting ? await this.queue.getJobs(['waiting'], 0, 0, true) : [];
+    return {
+      waiting: c.waiting ?? 0,
+      prioritized: c.prioritized ?? 0,
+      delayed: c.delayed ?? 0,
+      active: c.active ?? 0,
+      dead: c.failed ?? 0,
+      oldestWaitingSeconds: oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0,
+    };
+  }
+
+  /**
    * Deliveries of one subscription still in the queue: waiting, being attempted, or waiting for
    * a retry. Looks through at most QUEUED_SCAN queued jobs of all subscriptions.
    */
@@ -149,7 +179,7 @@ export class Dispatcher {
 
   private async catchUp(): Promise<void> {
     for (const ws of this.workspaces()) {
-      const key = `baton:ev:${ws}:dispatched`;
+      const key = dispatchedKey(ws);
       let cursor = Number((await this.redis.get(key)) ?? 0);
       const last = await this.events.lastSeq(ws);
       if (cursor >= last) continue;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePath } from '../../src/core/paths.js';
 import { s3Error, isMissing } from '../../src/storage/s3/errors.js';
 import { compareKeys, copySource, normalizePrefix, S3Layout } from '../../src/storage/s3/keys.js';
-import { claim, RedisPathLocks } from '../../src/storage/s3/redis-lock.js';
+import { claim, RedisPathLocks } from '../../src/storage/redis-path-locks.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
@@ -11,37 +12,40 @@ let baton: TestBaton;
 let admin: ReturnType<typeof client>;
 let keys: string[] = [];
 
-const wsRoot = () => join(baton.dataDir, 'demo');
 const onDisk = (p: string) => join(baton.dataDir, p.replace(/^\//, ''));
 
+let r: Redis;
+
 /**
- * What a process that crashed inside a write leaves behind: proper-lockfile's lock directory for
- * a path (src/storage/local/path-lock.ts), last touched a minute ago.
+ * What a process that crashed inside a write leaves behind: its Redis lock on a path
+ * (src/storage/redis-path-locks.ts), no longer renewed, with the 5 s a holder gets.
  */
-function staleLock(rel: string): string {
-  const dir = join(wsRoot(), '.baton', 'locks', `${createHash('sha256').update(rel).digest('hex')}.lock`);
-  mkdirSync(dir, { recursive: true });
-  const past = new Date(Date.now() - 60_000);
-  utimesSync(dir, past, past);
-  return dir;
+async function staleLock(rel: string): Promise<string> {
+  const key = `baton:pathlock:demo:${createHash('sha256').update(rel).digest('hex')}`;
+  await r.set(key, 'crashed-holder', 'PX', 5_000);
+  return key;
 }
 
 beforeAll(async () => {
   redis = await startRedis();
+  r = new Redis(redis.url);
   baton = await startBaton({ redisUrl: redis.url });
   admin = client(baton.url, baton.adminToken);
   for (let i = 0; i < 8; i++) {
     keys.push((await createKey(baton.url, baton.adminToken, { agent: `claimant-${i}`, grants: ['claim:/demo/**', 'read:/demo/**'] })).key);
   }
 });
-afterAll(() => teardown(baton, redis));
+afterAll(async () => {
+  r.disconnect();
+  await teardown(baton, redis);
+});
 
-describe('stale lock directories of a crashed process', () => {
+describe('stale path locks of a crashed process', () => {
   it('a claim still succeeds promptly, and of 8 concurrent claimants exactly one gets the ticket', async () => {
     const q = '/demo/locked';
     expect((await admin.put(`${q}/pending/t1.md`, 'the ticket')).status).toBe(201);
-    const locks = [staleLock('locked/pending/t1.md'), staleLock('locked/in-progress/t1.md')];
-    for (const l of locks) expect(existsSync(l)).toBe(true);
+    const locks = [await staleLock('locked/pending/t1.md'), await staleLock('locked/in-progress/t1.md')];
+    for (const l of locks) expect(await r.exists(l)).toBe(1);
 
     const started = Date.now();
     const replies = await Promise.all(keys.map((k) => client(baton.url, k).post('/v1/tickets/claim', { queue: q })));
@@ -54,12 +58,12 @@ describe('stale lock directories of a crashed process', () => {
     console.log(`8 claims past stale locks took ${took} ms`);
 
     // the stale locks were taken over (and released): nothing of the crashed process remains
-    for (const l of locks) expect(existsSync(l), l).toBe(false);
+    for (const l of locks) expect(await r.exists(l), l).toBe(0);
     expect(readdirSync(onDisk(`${q}/pending`))).toEqual([]);
     expect(readdirSync(onDisk(`${q}/in-progress`))).toEqual(['t1.md']);
     expect(readFileSync(onDisk(`${q}/in-progress/t1.md`), 'utf8')).toBe('the ticket');
     // the winner can finish it, past the stale lock of its done/ destination too
-    staleLock('locked/done/t1.md');
+    await staleLock('locked/done/t1.md');
     const done = await client(baton.url, keys[replies.indexOf(won[0]!)]!).post('/v1/tickets/complete', { path: won[0]!.json.path, fencingToken: won[0]!.json.fencingToken });
     expect(done.status, done.text).toBe(200);
     expect(readdirSync(onDisk(`${q}/done`))).toEqual(['t1.md']);
@@ -69,8 +73,8 @@ describe('stale lock directories of a crashed process', () => {
     const from = '/demo/tasks/pending/race.md';
     const to = '/demo/tasks/in-progress/race.md';
     expect((await admin.put(from, 'race')).status).toBe(201);
-    staleLock('tasks/pending/race.md');
-    staleLock('tasks/in-progress/race.md');
+    await staleLock('tasks/pending/race.md');
+    await staleLock('tasks/in-progress/race.md');
     const started = Date.now();
     const replies = await Promise.all(Array.from({ length: 50 }, () => admin.post('/v1/move', { from, to })));
     const took = Date.now() - started;

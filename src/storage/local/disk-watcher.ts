@@ -9,6 +9,7 @@ import type { WorkspaceDefinition } from '../../workspaces/definition.js';
 import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
 import { reportOutsideChange, reportOutsideChanges } from '../observed-change.js';
 import { PathQueue } from '../path-queue.js';
+import { registerBacklogSource } from '../../observability/backlog-sources.js';
 import { etagOf } from './etag.js';
 import { FolderWatches } from './folder-watches.js';
 
@@ -39,6 +40,7 @@ export class DiskWatcher implements OutsideWatcher {
   private watches: FolderWatches | null = null;
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
+  private unregisterBacklog: (() => void) | null = null;
   private readonly queue = new PathQueue((batch) => this.checkAll(batch));
   private readonly settling = new Map<string, NodeJS.Timeout>();
   /**
@@ -66,6 +68,7 @@ export class DiskWatcher implements OutsideWatcher {
   }
 
   async start(): Promise<void> {
+    this.unregisterBacklog = registerBacklogSource(this.def.name, () => this.settling.size + this.queue.size);
     this.unlisten = this.recorder.onEvent((e) => {
       this.remember(e);
       return Promise.resolve();
@@ -110,6 +113,7 @@ export class DiskWatcher implements OutsideWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unregisterBacklog?.();
     this.unlisten?.();
     if (this.timer) clearInterval(this.timer);
     for (const t of this.settling.values()) clearTimeout(t);

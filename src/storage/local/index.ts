@@ -10,5 +10,5 @@ export const localDriver = defineDriver({
   resolve: (config, { workspace, dataDir }) => ({
     root: !config.root ? resolve(dataDir, workspace) : isAbsolute(config.root) ? config.root : resolve(dataDir, config.root),
   }),
-  createBackend: (_workspace, config) => new LocalBackend(config.root!),
+  createBackend: (workspace, config, deps) => new LocalBackend(config.root!, workspace, deps.redis),
 });

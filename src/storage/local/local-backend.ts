@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants as fsc,
@@ -18,20 +18,29 @@ import {
 import { copyFile, link, lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname as osDirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { Redis } from 'ioredis';
 import { BatonError } from '../../core/errors.js';
 import { childPath, type BatonPath } from '../../core/paths.js';
 import type { FileHead, Head, HeldLock, ListedEntry, PathLog, PutOptions, RenameOptions, Spooled, StorageBackend } from '../backend.js';
 import type { ObserveContext, OutsideWatcher, StorageDriver, WalkOptions } from '../driver.js';
+import { RedisPathLocks } from '../redis-path-locks.js';
 import { DiskWatcher } from './disk-watcher.js';
 import { etagOf } from './etag.js';
 import { fsyncFd, openFd } from './fsync.js';
+import { GroupSync } from './group-sync.js';
 import { PathHistory } from './history.js';
-import { PathLocks } from './path-lock.js';
 import { selectSorted } from './sorted-dir.js';
 
 const META_DIR = '.baton';
 const WALK_BATCH = 512;
-const NO_LOCK: HeldLock = { assertHeld: async () => undefined };
+/** How long a path lock outlives a holder that stopped renewing it (a crashed process). */
+const LOCK_TTL_MS = 5_000;
+/**
+ * The lock only orders Baton's own read-check-write sequences: every decision that must have
+ * exactly one winner is made by the kernel (link, rename), so a lapsed lock cannot make two, and
+ * the store's checks before irreversible steps need no round trip.
+ */
+const KERNEL_ARBITRATES: HeldLock = { assertHeld: async () => undefined };
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
@@ -60,7 +69,8 @@ class TempFile implements Spooled {
  *
  * Races are settled by the kernel: a create-only put is a link() that fails if anything is
  * there, a move first renames its source into a private name (of many movers exactly one
- * succeeds). The path locks only order Baton's own read-check-write sequences.
+ * succeeds). The path locks (in Redis, shared by replicas) only order Baton's own
+ * read-check-write sequences.
  */
 export class LocalBackend implements StorageBackend {
   readonly name = 'local';
@@ -69,18 +79,26 @@ export class LocalBackend implements StorageBackend {
   private realRoot = '';
   private readonly tmpDir: string;
   private readonly historyDir: string;
-  private readonly locks: PathLocks;
+  private readonly locks: RedisPathLocks;
+  private readonly folderSync = new GroupSync();
 
-  constructor(private readonly root: string) {
+  constructor(
+    private readonly root: string,
+    workspace: string,
+    redis: Redis,
+  ) {
     this.tmpDir = join(root, META_DIR, 'tmp');
     this.historyDir = join(root, META_DIR, 'history');
-    this.locks = new PathLocks(join(root, META_DIR, 'locks'));
+    // Replicas sharing the data directory (or an NFS mount of it) take the same Redis lock per
+    // path; inside one process callers queue on a mutex first. A crashed holder blocks its
+    // paths for LOCK_TTL_MS at most.
+    this.locks = new RedisPathLocks(redis, `baton:pathlock:${workspace}`, { ttlMs: LOCK_TTL_MS });
   }
 
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     this.realRoot = await realpath(this.root);
-    for (const d of ['tmp', 'history', 'locks']) await mkdir(join(this.realRoot, META_DIR, d), { recursive: true });
+    for (const d of ['tmp', 'history']) await mkdir(join(this.realRoot, META_DIR, d), { recursive: true });
     await this.sweepTemp();
   }
 
@@ -258,18 +276,27 @@ export class LocalBackend implements StorageBackend {
   async prepareCreate(p: BatonPath): Promise<void> {
     const st = this.resolveExisting(p);
     if (st?.isDirectory()) throw new BatonError('conflict', `${p.full} is a directory`);
-    this.ensureParent(p);
+    // A file is there, so are its folders. Otherwise resolveExisting has just checked that the
+    // existing ancestors stay inside the root.
+    if (st) return;
+    this.makeParent(p);
   }
 
   private ensureParent(p: BatonPath): void {
     this.assertParentInside(p);
+    this.makeParent(p);
+  }
+
+  private makeParent(p: BatonPath): void {
+    let made: string | undefined;
     try {
-      mkdirSync(osDirname(this.abs(p)), { recursive: true });
+      made = mkdirSync(osDirname(this.abs(p)), { recursive: true });
     } catch (err) {
       if (errno(err) === 'EEXIST' || errno(err) === 'ENOTDIR') throw new BatonError('conflict', 'a parent of this path is a file');
       throw err;
     }
-    this.assertParentInside(p);
+    // Folders just made could have raced a symlink swapped in above them: look again.
+    if (made !== undefined) this.assertParentInside(p);
   }
 
   async put(p: BatonPath, src: Spooled, opts: PutOptions): Promise<FileHead | 'exists'> {
@@ -386,13 +413,13 @@ export class LocalBackend implements StorageBackend {
 
   async durable(paths: readonly BatonPath[]): Promise<void> {
     const dirs = new Set(paths.map((p) => osDirname(this.abs(p))));
-    await Promise.all([...dirs].map((d) => syncDir(d)));
+    await Promise.all([...dirs].map((d) => this.folderSync.sync(d)));
   }
 
   lock<T>(paths: readonly BatonPath[], fn: (held: HeldLock) => Promise<T>): Promise<T> {
     return this.locks.run(
-      paths.map((p) => p.rel),
-      () => fn(NO_LOCK),
+      paths.map((p) => createHash('sha256').update(p.rel).digest('hex')),
+      () => fn(KERNEL_ARBITRATES),
     );
   }
 
@@ -511,11 +538,3 @@ function fileHead(st: BigIntStats): FileHead {
   return { etag: etagOf(st), size: Number(st.size), modifiedAt: st.mtime.toISOString(), contentType: null, stamp: null };
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fd = openSync(dir, 'r');
-  try {
-    await fsyncFd(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -5,6 +5,7 @@ import type { WorkspaceDefinition } from '../../workspaces/definition.js';
 import type { ObserveContext, OutsideWatcher, StorageDriver } from '../driver.js';
 import { reportOutsideChange } from '../observed-change.js';
 import { PathQueue } from '../path-queue.js';
+import { registerBacklogSource } from '../../observability/backlog-sources.js';
 import type { S3Layout } from './keys.js';
 import { isMinio, listenMinio } from './minio-events.js';
 
@@ -40,6 +41,7 @@ export class S3Reconciler implements OutsideWatcher {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private unregisterBacklog: (() => void) | null = null;
   private readonly queue = new PathQueue(async (batch) => {
     for (const p of batch) await this.check(p);
   });
@@ -60,6 +62,7 @@ export class S3Reconciler implements OutsideWatcher {
   }
 
   async start(): Promise<void> {
+    this.unregisterBacklog = registerBacklogSource(this.def.name, () => this.queue.size);
     this.reconcileSoon();
     this.timer = setInterval(() => this.reconcileSoon(), this.intervalMs);
     if (this.bucket.endpoint) void this.startNotifications();
@@ -67,6 +70,7 @@ export class S3Reconciler implements OutsideWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unregisterBacklog?.();
     if (this.timer) clearInterval(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.listener?.stop();

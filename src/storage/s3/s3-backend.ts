@@ -22,7 +22,7 @@ import { S3History } from './history.js';
 import { compareKeys, copySource, decodeMeta, encodeMeta, META_DIR, pathHash, S3Layout } from './keys.js';
 import { bareS3Etag, KeyLister } from './lister.js';
 import { S3Reconciler, type BucketView } from './reconciler.js';
-import { claim, RedisPathLocks } from './redis-lock.js';
+import { claim, RedisPathLocks } from '../redis-path-locks.js';
 import { spool, type UploadBody } from './upload.js';
 
 export interface S3StorageConfig {

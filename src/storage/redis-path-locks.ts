@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { BatonError } from '../../core/errors.js';
-import { KeyedMutex } from '../../core/keyed-mutex.js';
-import { DELETE_IF_OWNED, RENEW_IF_OWNED } from '../../redis/owned-key.js';
+import { BatonError } from '../core/errors.js';
+import { KeyedMutex } from '../core/keyed-mutex.js';
+import { DELETE_IF_OWNED, RENEW_IF_OWNED } from '../redis/owned-key.js';
 
 /** One held lock: renewed in the background; `assertHeld` checks it before an irreversible step. */
 export class HeldLock {
@@ -95,7 +95,10 @@ export class RedisPathLocks {
         try {
           return await step(i + 1);
         } finally {
-          await lock.release();
+          // Not awaited: the release goes out on this connection before any later SET of this
+          // process, and Redis runs one connection's commands in order, so the next holder here
+          // cannot be refused by it; the holder's answer does not wait for the round trip.
+          void lock.release();
         }
       });
     };
