@@ -199,6 +199,37 @@ describe('one process', () => {
     expect(evs.every((e) => e.event === 'file.created' && e.actor === 'fs')).toBe(true);
     expect(new Set(evs.map((e) => e.id)).size).toBe(1000);
   }, 60_000);
+
+  it('a burst that rewrites some files and removes others (judged together) numbers each change next, once', async () => {
+    const base = '/demo/inbox/mixed';
+    mkdirSync(onDisk(base));
+    const name = (i: number) => `${base}/m${String(i).padStart(3, '0')}.txt`;
+    for (let i = 0; i < 200; i++) writeFileSync(onDisk(name(i)), `v1 ${i}`);
+    await eventually(async () => (await allEvents(admin(), `${base}/**`)).length >= 200, 20_000, '200 created', 250);
+    await sleep(300);
+    // One burst: even files rewritten, odd files removed.
+    for (let i = 0; i < 200; i++) {
+      if (i % 2 === 0) writeFileSync(onDisk(name(i)), `second ${i}`);
+      else unlinkSync(onDisk(name(i)));
+    }
+    const evs = await settle(admin(), `${base}/**`, 400, 20_000);
+    expect(dups(evs.filter((e) => e.event !== 'file.created')), 'changes reported more than once').toEqual([]);
+    expect(evs).toHaveLength(400);
+    for (let i = 0; i < 200; i++) {
+      const mine = evs.filter((e) => e.path === name(i)).map((e) => [e.event, e.version, e.actor]);
+      expect(mine).toEqual([
+        ['file.created', 1, 'fs'],
+        [i % 2 === 0 ? 'file.updated' : 'file.deleted', 2, 'fs'],
+      ]);
+    }
+    // The log took each change: the next write through the API is version 3.
+    const put = await client(a.url, agentKey).put(name(0), 'third', { 'content-type': 'text/plain' });
+    expect(put.status).toBe(200);
+    expect(put.json.version).toBe(3);
+    const gone = await client(a.url, agentKey).put(name(1), 'back', { 'content-type': 'text/plain' });
+    expect(gone.status).toBe(201);
+    expect(gone.json.version).toBe(3);
+  }, 60_000);
 });
 
 describe("after the killed holder's lease lapses (lease 15 s)", () => {
