@@ -154,11 +154,6 @@ export class EventLog {
     return rows[0] ? (JSON.parse(rows[0][1][1]!) as BatonEvent) : null;
   }
 
-  /** The index: path → etag as last reported by an event. */
-  async indexOf(ws: string): Promise<Map<string, string>> {
-    return new Map(Object.entries(await this.redis.hgetall(k.index(ws))));
-  }
-
   async indexed(ws: string, path: string): Promise<string | null> {
     return this.redis.hget(k.index(ws), path);
   }

@@ -20,6 +20,9 @@ export interface BucketView {
 
 const NOTIFY_RETRY_MS = 30_000;
 
+/** Paths compared with the event index per lookup. */
+const INDEX_CHUNK = 1000;
+
 /**
  * Reports objects that change in an S3 workspace's bucket without Baton (another tool's PUT or
  * DELETE, while Baton runs or while it was down), with actor `s3`.
@@ -133,24 +136,47 @@ export class S3Reconciler implements OutsideWatcher {
       });
   }
 
-  /** Compare the bucket with the event index; check every difference under its lock. */
+  /**
+   * Compare the bucket with the event index; check every difference under its lock. The index is
+   * read a chunk of listed paths at a time (HMGET) and scanned (HSCAN) for paths the bucket no
+   * longer has, so only the listed paths are held for the pass, not the index too.
+   */
   async reconcile(): Promise<void> {
-    const index = await this.events.indexOf(this.def.name);
+    const ws = this.def.name;
     const seen = new Set<string>();
+    let chunk: Array<{ path: BatonPath; etag: string }> = [];
+    const flush = async () => {
+      const known = await this.events.indexedMany(
+        ws,
+        chunk.map((f) => f.path.full),
+      );
+      const differ = chunk.filter((f, i) => known[i] !== f.etag);
+      chunk = [];
+      for (const f of differ) {
+        if (this.stopped) return;
+        await this.check(f.path);
+      }
+    };
     for await (const f of this.bucket.files()) {
       if (this.stopped) return;
       seen.add(f.path.full);
-      if (index.get(f.path.full) !== f.etag) await this.check(f.path);
+      chunk.push({ path: f.path, etag: f.etag });
+      if (chunk.length >= INDEX_CHUNK) await flush();
     }
-    for (const full of index.keys()) {
-      if (this.stopped) return;
-      if (seen.has(full)) continue;
-      let p: BatonPath;
-      try {
-        p = parsePath(full);
-      } catch {
-        continue;
+    await flush();
+    const gone: BatonPath[] = [];
+    for await (const paths of this.events.indexedPaths(ws, INDEX_CHUNK)) {
+      for (const full of paths) {
+        if (seen.has(full)) continue;
+        try {
+          gone.push(parsePath(full));
+        } catch {
+          // not a path Baton can address: nothing to report
+        }
       }
+    }
+    for (const p of gone) {
+      if (this.stopped) return;
       await this.check(p);
     }
   }
