@@ -60,7 +60,7 @@ try {
   const cpu = cpuMs(pid) - c0;
   await new Promise((r) => setTimeout(r, 6000));
   const d = rx.duplicates('/b|');
-  process.stdout.write(`N=${N} ok=${ok} delivered=${rx.unique('/b')} write ${writeMs.toFixed(0)} ms, all ${allMs.toFixed(0)} ms, server CPU ${cpu.toFixed(0)} ms, dup ${d.extra}\n`);
+  process.stdout.write(`N=${N} ok=${ok} delivered=${rx.unique('/b')} write ${writeMs.toFixed(0)} ms, all ${allMs.toFixed(0)} ms, server CPU ${cpu.toFixed(0)} ms, dup ${d.extra} (same id ${d.sameId}, new id ${d.otherId})\n`);
   await stack.baton.stop();
   const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
   if (files[0]) {
