@@ -119,8 +119,10 @@ export class DiskWatcher implements OutsideWatcher {
     for (const t of this.settling.values()) clearTimeout(t);
     this.settling.clear();
     this.watches?.close();
+    // The queue first: a rescan waits for it to drain, and a stopped queue ends after its batch.
+    const queueStopped = this.queue.stop();
     await this.scanning;
-    await this.queue.stop();
+    await queueStopped;
   }
 
   private toPath(abs: string): BatonPath | null {
