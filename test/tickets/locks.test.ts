@@ -18,11 +18,11 @@ let r: Redis;
 
 /**
  * What a process that crashed inside a write leaves behind: its Redis lock on a path
- * (src/storage/redis-path-locks.ts), no longer renewed, with the 5 s a holder gets.
+ * (src/storage/redis-path-locks.ts), no longer renewed, here with 1.5 s of its 5 s left.
  */
 async function staleLock(rel: string): Promise<string> {
   const key = `baton:pathlock:demo:${createHash('sha256').update(rel).digest('hex')}`;
-  await r.set(key, 'crashed-holder', 'PX', 5_000);
+  await r.set(key, 'crashed-holder', 'PX', 1_500);
   return key;
 }
 
