@@ -20,7 +20,11 @@ export interface DriverRegistration<S extends z.ZodObject = z.ZodObject> {
   configSchema: S;
   /** Settle what the file may leave out or give relatively (a root under the data directory). */
   resolve?(config: z.output<S>, ctx: { workspace: string; dataDir: string }): z.output<S>;
-  createBackend(workspace: string, config: z.output<S>, deps: DriverDeps): StorageBackend;
+  /**
+   * The backend for one workspace. It may be a promise, so a driver whose dependencies are heavy
+   * (an SDK) loads them only when a workspace uses it; the store waits for it in `init`.
+   */
+  createBackend(workspace: string, config: z.output<S>, deps: DriverDeps): StorageBackend | Promise<StorageBackend>;
 }
 
 /** A registration with its config type checked where it is written, kept untyped in the list. */
@@ -65,7 +69,7 @@ export class DriverRegistry {
   create(workspace: string, storage: StorageConfig, deps: DriverDeps): StorageDriver {
     const r = this.get(storage.driver);
     const { driver: _driver, ...config } = storage;
-    return new VersionedStore(workspace, r.createBackend(workspace, config, deps));
+    return new VersionedStore(workspace, r.name, r.createBackend(workspace, config, deps));
   }
 
   private get(name: string): DriverRegistration {

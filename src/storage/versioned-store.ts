@@ -50,13 +50,22 @@ export class VersionedStore implements StorageDriver {
   private folders: readonly string[] = [];
   private foldersPending = false;
 
+  /** Set once the backend is loaded: at construction, or in `init` when it loads on first use. */
+  private backend!: StorageBackend;
+  private readonly loading: Promise<StorageBackend> | null;
+
   constructor(
     private readonly workspace: string,
-    private readonly backend: StorageBackend,
-  ) {}
-
-  get name(): string {
-    return this.backend.name;
+    readonly name: string,
+    backend: StorageBackend | Promise<StorageBackend>,
+  ) {
+    if (backend instanceof Promise) {
+      this.loading = backend;
+      backend.catch(() => undefined);
+    } else {
+      this.loading = null;
+      this.backend = backend;
+    }
   }
 
   get capabilities() {
@@ -69,6 +78,7 @@ export class VersionedStore implements StorageDriver {
 
   async init(folders: readonly string[]): Promise<void> {
     this.folders = folders;
+    if (this.loading) this.backend = await this.loading;
     await this.backend.init();
     try {
       for (const f of this.folders) await this.mkdir(parsePath(`/${this.workspace}/${f}`));

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { defineDriver } from '../registry.js';
-import { S3Backend } from './s3-backend.js';
 
 /** Workspaces in an S3 bucket (AWS, MinIO, or anything that speaks the S3 API). */
 export const s3Driver = defineDriver({
@@ -13,5 +12,9 @@ export const s3Driver = defineDriver({
     forcePathStyle: z.boolean().default(false),
     reconcileSeconds: z.number().positive().default(15),
   }),
-  createBackend: (workspace, config, deps) => new S3Backend(workspace, config, deps.redis),
+  // The AWS SDK and the MinIO client weigh about 60 MiB: loaded only when a workspace is on S3.
+  createBackend: async (workspace, config, deps) => {
+    const { S3Backend } = await import('./s3-backend.js');
+    return new S3Backend(workspace, config, deps.redis);
+  },
 });
