@@ -232,7 +232,7 @@ export class VersionedStore implements StorageDriver {
     const [h, rec] = await Promise.all([this.backend.headFile(p), this.backend.log(p).latest()]);
     const outside = this.backend.outsideActor;
     if (h) {
-      const entry = await this.describeFile(p, h);
+      const entry = this.describe(p, h, rec);
       // Bytes whose stamp or log record names a Baton writer were written by Baton: a write cut
       // short by a crash before its event is reported with its agent, not as foreign.
       const logged = rec && !rec.deleted && rec.etag === h.etag && rec.actor !== outside ? rec.actor : null;
@@ -304,16 +304,29 @@ export class VersionedStore implements StorageDriver {
     checkPreconditions(p, cur, opts);
     const latest = cur ? await this.preserve(p, cur, log, { keepBytes: true }) : latestLogged;
     const version = (latest?.version ?? 0) + 1;
+    const entry = await this.putVersion(p, src, log, lock, { version, actor: opts.actor, mimeType: opts.mimeType, createOnly: !!opts.ifNoneMatch, replaces: cur });
+    if (entry === 'exists') throw new BatonError('precondition_failed', `${p.full} already exists`);
+    const result: WriteResult = { entry, created: !cur };
+    await opts.onCommit?.(result);
+    return result;
+  }
+
+  /** Put spooled bytes in place as `version` and log it, durably; 'exists' when create-only found something there. */
+  private async putVersion(
+    p: BatonPath,
+    src: Spooled,
+    log: PathLog,
+    lock: HeldLock,
+    v: { version: number; actor: string; mimeType: string; createOnly: boolean; replaces: FileHead | null },
+  ): Promise<EntryMeta | 'exists'> {
     await lock.assertHeld();
-    const put = await this.backend.put(p, src, { createOnly: !!opts.ifNoneMatch, replaces: cur, mimeType: opts.mimeType, stamp: { version, actor: opts.actor } }, lock);
-    if (put === 'exists') throw new BatonError('precondition_failed', `${p.full} already exists`);
-    const rec: VersionRecord = { version, etag: put.etag, size: put.size, mimeType: opts.mimeType, time: new Date().toISOString(), actor: opts.actor, deleted: false };
+    const put = await this.backend.put(p, src, { createOnly: v.createOnly, replaces: v.replaces, mimeType: v.mimeType, stamp: { version: v.version, actor: v.actor } }, lock);
+    if (put === 'exists') return 'exists';
+    const rec: VersionRecord = { version: v.version, etag: put.etag, size: put.size, mimeType: v.mimeType, time: new Date().toISOString(), actor: v.actor, deleted: false };
     // The record and the folder entry must be durable before the event and the acknowledgement;
     // neither waits for the other.
     await Promise.all([log.append(rec), this.backend.durable([p])]);
-    const result: WriteResult = { entry: this.fileEntry(p, put, version, opts.mimeType), created: !cur };
-    await opts.onCommit?.(result);
-    return result;
+    return this.fileEntry(p, put, v.version, v.mimeType);
   }
 
   async mkdir(p: BatonPath): Promise<void> {
@@ -457,12 +470,9 @@ export class VersionedStore implements StorageDriver {
       try {
         const next = ((kept ?? records.at(-1))?.version ?? 0) + 1;
         const mimeType = rec.mimeType ?? guessMimeType(basename(p));
-        await lock.assertHeld();
-        const put = await this.backend.put(p, source, { createOnly: false, replaces: cur, mimeType, stamp: { version: next, actor: opts.actor } }, lock);
-        if (put === 'exists') throw new BatonError('conflict', `${p.full} changed while being restored; try again`);
-        const written: VersionRecord = { version: next, etag: put.etag, size: put.size, mimeType, time: new Date().toISOString(), actor: opts.actor, deleted: false };
-        await Promise.all([log.append(written), this.backend.durable([p])]);
-        const result = { entry: this.fileEntry(p, put, next, mimeType), created: !cur, restoredFrom: version };
+        const entry = await this.putVersion(p, source, log, lock, { version: next, actor: opts.actor, mimeType, createOnly: false, replaces: cur });
+        if (entry === 'exists') throw new BatonError('conflict', `${p.full} changed while being restored; try again`);
+        const result = { entry, created: !cur, restoredFrom: version };
         await opts.onCommit?.(result);
         return result;
       } finally {
