@@ -13,27 +13,12 @@ import { join } from 'node:path';
 import { Receiver } from './lib/receiver.js';
 import { Scope } from './lib/scope.js';
 import { KIB, startStack } from './lib/stack.js';
+import { cpuMs, summarizeProfile, type CpuProfile } from './lib/cpu-profile.js';
 import { msSince, now } from './lib/stats.js';
 
 const args = process.argv.slice(2);
 const N = Number(args.find((a) => a.startsWith('--n='))?.split('=')[1] ?? 5000);
 const PROFILE = !args.includes('--no-prof');
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  startTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-function cpuMs(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-}
 const scope = new Scope();
 const profDir = mkdtempSync(join(os.tmpdir(), 'drop-prof-'));
 scope.defer('profile dir', () => rmSync(profDir, { recursive: true, force: true }));
@@ -65,35 +50,12 @@ try {
   const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
   if (files[0]) {
     const p = JSON.parse(readFileSync(join(profDir, files[0]), 'utf8')) as CpuProfile;
-    const byId = new Map(p.nodes.map((n) => [n.id, n]));
-    const parent = new Map<number, number>();
-    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-    const self = new Map<string, number>();
-    const total = new Map<string, number>();
     const from = Number(t0 / 1000n);
-    const to = from + allMs * 1000;
-    let t = p.startTime;
-    for (let i = 0; i < p.samples.length; i++) {
-      t += p.timeDeltas[i]!;
-      if (t < from || t > to) continue;
-      const dt = (p.timeDeltas[i + 1] ?? p.timeDeltas[i]!) / 1000;
-      const node = byId.get(p.samples[i]!)!;
-      const name = (n: ProfileNode) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/')}:${n.callFrame.lineNumber + 1}`;
-      if (node.callFrame.functionName === '(idle)') continue;
-      self.set(name(node), (self.get(name(node)) ?? 0) + dt);
-      const seen = new Set<string>();
-      for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
-        const k = name(byId.get(id)!);
-        if (seen.has(k)) continue;
-        seen.add(k);
-        total.set(k, (total.get(k) ?? 0) + dt);
-      }
-    }
-    const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
+    const { self, total } = summarizeProfile(p, from, from + allMs * 1000, { self: 25, total: 45, modules: 0 });
     process.stdout.write('-- functions by self time (ms)\n');
-    for (const [k, v] of top(self, 25)) process.stdout.write(`  ${v.toFixed(0).padStart(6)} ${k}\n`);
+    for (const [k, v] of self) process.stdout.write(`  ${v.toFixed(0).padStart(6)} ${k}\n`);
     process.stdout.write('-- functions by total time (ms)\n');
-    for (const [k, v] of top(total, 45)) process.stdout.write(`  ${v.toFixed(0).padStart(6)} ${k}\n`);
+    for (const [k, v] of total) process.stdout.write(`  ${v.toFixed(0).padStart(6)} ${k}\n`);
   }
 } finally {
   await scope.close();
