@@ -17,28 +17,10 @@ const k = {
  * the etag its last event reported; with `onlyIfChanged`, an event whose state the index
  * already holds is dropped — that is how a change seen twice (watcher and rescan, or two
  * replicas) is reported once.
- */
-const APPEND = new LuaScript(`
-local path, etag, mode, json, from, onlyIfChanged, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-if onlyIfChanged == '1' then
-  local cur = redis.call('HGET', KEYS[3], path)
-  if mode == 'set' and cur == etag then return 0 end
-  if mode == 'del' and not cur then return 0 end
-end
-local seq = redis.call('INCR', KEYS[1])
-local body = string.sub(json, 1, -2) .. ',"seq":' .. seq .. '}'
-redis.call('XADD', KEYS[2], seq .. '-0', 'e', body)
-if mode == 'set' then redis.call('HSET', KEYS[3], path, etag) elseif mode == 'del' then redis.call('HDEL', KEYS[3], path) end
-if from ~= '' then redis.call('HDEL', KEYS[3], from) end
-redis.call('HSET', KEYS[4], id, seq)
-redis.call('PUBLISH', '${NOTIFY_CHANNEL}', ARGV[8] .. ':' .. seq)
-return seq
-`);
-
-/**
- * APPEND for many events of one workspace in one call, each judged in turn exactly as APPEND
- * judges one (8 arguments per event, in APPEND's order); returns each event's seq, 0 when
- * `onlyIfChanged` dropped it. One round trip and one notification for a burst of changes.
+ *
+ * It takes any number of events of one workspace (8 arguments each), judged and appended in
+ * turn, and returns each event's seq, 0 when `onlyIfChanged` dropped it: one round trip and one
+ * notification for a burst of changes.
  */
 const APPEND_MANY = new LuaScript(`
 local seqs = {}
@@ -107,15 +89,7 @@ export class EventLog {
 
   /** Append; returns the event with its seq, or null when `onlyIfChanged` found nothing new. */
   async append(input: NewEvent, opts: AppendOptions): Promise<BatonEvent | null> {
-    const event = { ...input, id: newEventId(), time: input.time ?? new Date().toISOString() };
-    const ws = input.workspace;
-    const json = JSON.stringify(event);
-    const seq = (await APPEND.run(
-      this.redis,
-      [k.seq(ws), k.stream(ws), k.index(ws), k.ids(ws)],
-      [input.path, input.etag ?? '', opts.index, json, input.from ?? '', opts.onlyIfChanged ? '1' : '0', event.id, ws],
-    )) as number;
-    return seq === 0 ? null : { ...event, seq };
+    return (await this.appendMany([{ input, opts }]))[0] ?? null;
   }
 
   /**
