@@ -6,7 +6,8 @@ import type { AppEnv } from '../http/env.js';
 import type { Core } from '../server/core.js';
 import type { Principal } from '../auth/principal.js';
 import { CoreBackend } from './core-backend.js';
-import { authInfoFor, createMcpServer } from './server.js';
+import { directToolCall, rpcErrorOf, type DirectCall } from './direct-call.js';
+import { authInfoFor, callTool, createMcpServer } from './server.js';
 import { McpSessions } from './sessions.js';
 
 /** JSON-RPC bodies above this are refused before parsing (a write_file of the largest file, escaped). */
@@ -64,19 +65,28 @@ function checkOrigin(c: Context<AppEnv>, host: string, allowed: { any: boolean; 
   throw new BatonError('forbidden', `Origin ${origin.slice(0, 200)} is not allowed to use /mcp (set BATON_MCP_ALLOWED_ORIGINS to allow it)`);
 }
 
+/**
+ * The request body, read from Node's request itself: going through the web `Request` would have
+ * @hono/node-server build one (headers, a web stream over the socket) for every call. The bytes
+ * are left on the request as `rawBody`, from which the adapter builds that `Request` should the
+ * SDK's transport still ask for it.
+ */
 async function readBody(c: Context<AppEnv>, limit: number): Promise<string> {
   const declared = Number(c.req.header('content-length') ?? 0);
   if (declared > limit) throw new BatonError('payload_too_large', `MCP requests are limited to ${limit} bytes`);
-  const body = c.req.raw.body;
+  const incoming = (c.env as Partial<AppEnv['Bindings']> | undefined)?.incoming;
+  const body: AsyncIterable<Uint8Array> | null = incoming ?? (c.req.raw.body as unknown as AsyncIterable<Uint8Array> | null);
   if (!body) return '';
   const chunks: Uint8Array[] = [];
   let n = 0;
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     n += chunk.byteLength;
     if (n > limit) throw new BatonError('payload_too_large', `MCP requests are limited to ${limit} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks, n).toString('utf8');
+  const bytes = Buffer.concat(chunks, n);
+  if (incoming) Object.assign(incoming, { rawBody: bytes });
+  return bytes.toString('utf8');
 }
 
 function jsonRpcError(c: Context<AppEnv>, status: 400 | 404, code: number, message: string) {
@@ -121,17 +131,30 @@ export function mcpRoutes(core: Core): Hono<AppEnv> {
   const onInternalError = (err: unknown) => core.log.error({ err }, 'mcp tool failed');
   const sessions = new McpSessions(core, onInternalError);
 
-  /** The request's backend, as auth info for the server's handlers. */
-  const authInfo = (c: Context<AppEnv>, principal: Principal, unit: boolean) => {
-    const ctx = c.get('ctx');
-    const backend = new CoreBackend(core, principal, {
-      ctx,
+  /** The request's backend: its principal and audit scope. */
+  const backendFor = (c: Context<AppEnv>, principal: Principal, unit: boolean) =>
+    new CoreBackend(core, principal, {
+      ctx: c.get('ctx'),
       shareable: unit,
       fail: (err) => {
         c.error = err instanceof Error ? err : new Error(String(err));
       },
     });
-    return authInfoFor(backend, ctx.actor);
+  /** The same, as auth info for the SDK server's handlers. */
+  const authInfo = (c: Context<AppEnv>, principal: Principal, unit: boolean) => authInfoFor(backendFor(c, principal, unit), c.get('ctx').actor);
+
+  /** A lone tools/call answered by the tool itself, exactly as the SDK's server would answer it. */
+  const answerDirect = async (c: Context<AppEnv>, call: DirectCall, principal: Principal, sessionId: string | undefined) => {
+    let message: object;
+    try {
+      const result = await callTool(backendFor(c, principal, true), call.name, call.args, { onInternalError });
+      message = { result, jsonrpc: '2.0', id: call.id };
+    } catch (err) {
+      message = { jsonrpc: '2.0', id: call.id, error: rpcErrorOf(err) };
+    }
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (sessionId !== undefined) headers['mcp-session-id'] = sessionId;
+    return c.body(JSON.stringify(message), 200, headers);
   };
 
   const noSession = (c: Context<AppEnv>) =>
@@ -152,16 +175,16 @@ export function mcpRoutes(core: Core): Hono<AppEnv> {
     const what = describeRequest(body);
     ctx.audit.action = what.action;
     const sessionId = c.req.header(SESSION_HEADER);
+    const session = sessionId === undefined ? undefined : sessions.get(sessionId, principal);
+    if (sessionId !== undefined && !session) return noSession(c);
+    const call = directToolCall(body, (name) => c.req.header(name));
+    if (call) return answerDirect(c, call, principal, sessionId);
     const auth = authInfo(c, principal, what.unit);
-    if (sessionId !== undefined) {
-      const session = sessions.get(sessionId, principal);
-      if (!session) return noSession(c);
-      return session.transport.handleRequest(c.req.raw, { parsedBody: body, authInfo: auth });
-    }
+    if (session) return session.transport.handleRequest(c.req.raw, { parsedBody: body, authInfo: auth });
     if (what.initialize) {
-      const session = await sessions.open(principal, ctx.recheck);
-      const res = await session.transport.handleRequest(c.req.raw, { parsedBody: body, authInfo: auth });
-      if (!session.transport.sessionId) await sessions.discard(session);
+      const opened = await sessions.open(principal, ctx.recheck);
+      const res = await opened.transport.handleRequest(c.req.raw, { parsedBody: body, authInfo: auth });
+      if (!opened.transport.sessionId) await sessions.discard(opened);
       return res;
     }
     // No session: a server and transport for this request alone.
