@@ -116,7 +116,9 @@ const SESSION_HEADER = 'mcp-session-id';
  * requests send it, `GET /mcp` with it opens the stream that carries resource-change
  * notifications, and `DELETE /mcp` ends it. A session belongs to the key that opened it. A
  * request without a session id is answered on its own, statelessly, as before sessions
- * existed. Answers to POSTs are plain JSON either way.
+ * existed. Answers to POSTs are plain JSON either way. A POST holding one plain tools/call, what
+ * clients send for nearly every call, is answered by the tool directly with the answer the SDK
+ * would give (direct-call.ts); everything else goes through the SDK's transport and server.
  *
  * Audit: one entry per unit of work. A request holding a single tools/call (what MCP clients
  * send), resources/read, resources/list or resources/subscribe is audited by the request's own

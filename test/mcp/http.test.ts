@@ -164,6 +164,54 @@ describe('POST /mcp', () => {
     }
   });
 
+  it('a lone tools/call gets the answer the SDK transport gives the same call; any other request still gets the SDK\'s checks', async () => {
+    const { key } = await createKey(baton.url, baton.adminToken, { agent: 'mcp-direct', grants: ['read:/demo/drafts/**'] });
+    await admin.put('/demo/drafts/direct/a.md', 'direct answer');
+    const init = await post(INIT, {}, key);
+    const sid = init.headers.get('mcp-session-id')!;
+    expect(sid).toBeTruthy();
+    const session = { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+    expect((await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session, key)).status).toBe(202);
+    const call = (id: number | string, name: string, args?: Record<string, unknown>) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, ...(args ? { arguments: args } : {}) } });
+    const answer = async (body: unknown, headers: Record<string, string>) => {
+      const r = await post(body, headers, key);
+      return { status: r.status, type: r.headers.get('content-type'), session: r.headers.get('mcp-session-id'), body: await r.json() };
+    };
+    const cases = [
+      call(11, 'read_text_file', { path: '/demo/drafts/direct/a.md' }),
+      call('s-12', 'read_text_file', { path: '/demo/outbox/secret.md' }),
+      call(13, 'read_text_file', { path: '/demo/drafts/direct/a.md', head: 'x' }),
+      call(14, 'no_such_tool', {}),
+      call(15, 'list_allowed_directories'),
+    ];
+    for (const c of cases) {
+      // A batch of one goes through the SDK's transport and server; its single answer is sent unwrapped.
+      const viaSdk = await answer([c], session);
+      const direct = await answer(c, session);
+      expect(direct, JSON.stringify(c)).toEqual(viaSdk);
+      expect(direct.status).toBe(200);
+      expect(direct.session).toBe(sid);
+      expect(direct.body.id).toBe(c.id);
+    }
+    expect((await answer(cases[0], session)).body.result.content[0].text).toBe('direct answer');
+    expect((await answer(cases[3], session)).body.error).toEqual({ code: -32602, message: 'MCP error -32602: Unknown tool: no_such_tool' });
+    // Progress metadata, task augmentation, odd ids and extra members are the SDK's to judge.
+    const withMeta = { ...cases[0], params: { ...cases[0]!.params, _meta: { progressToken: 'p1' } } };
+    expect((await answer(withMeta, session)).body.result.content[0].text).toBe('direct answer');
+    expect((await answer({ ...cases[0], extra: 1 }, session)).status).toBe(400);
+    expect((await answer({ ...cases[0], id: 1.5 }, session)).status).toBe(400);
+    const arrayArgs = { ...cases[0], params: { name: 'read_text_file', arguments: ['x'] } };
+    expect((await answer(arrayArgs, session)).body.error).toEqual((await answer([arrayArgs], session)).body.error);
+    // The transport's own header checks still answer first.
+    expect((await post(cases[0], { ...session, 'mcp-protocol-version': '1999-01-01' }, key)).status).toBe(400);
+    expect((await post(cases[0], { ...session, accept: 'application/json' }, key)).status).toBe(406);
+    expect((await post(cases[0], { ...session, 'content-type': 'text/plain' }, key)).status).toBe(415);
+    expect((await post(cases[0], { ...session, 'mcp-session-id': 'not-a-session' }, key)).status).toBe(404);
+    // Without a session the call is answered statelessly, with no session id.
+    const stateless = await answer(cases[0], {});
+    expect(stateless).toMatchObject({ status: 200, session: null, body: { id: 11, result: { content: [{ type: 'text', text: 'direct answer' }] } } });
+  });
+
   it('baton mcp starts while the server is down, answers unavailable, and works once the server is reachable', async () => {
     const k = await createKey(baton.url, baton.adminToken, { agent: 'mcp-relay', grants: ['read:/demo/**'] });
     const net = await import('node:net');
