@@ -19,6 +19,8 @@ import {
   type ReadResourceResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { plainToolCall, rpcErrorOf } from './direct-call.js';
 import { errorResult, RpcError, type ToolError } from './errors.js';
 import { keepAliveFetch } from './keep-alive-fetch.js';
 import { INSTRUCTIONS, SERVER_VERSION } from './server.js';
@@ -28,6 +30,9 @@ const REVIVE_MS = 1000;
 
 /** Longer than the longest wait_for_changes a call may ask for, so the relay never cuts one short. */
 const CALL_TIMEOUT_MS = 15 * 60_000;
+
+/** A result relayed without looking inside. */
+const AS_SENT = z.looseObject({});
 
 /** What went wrong talking to the server, in Baton's error codes. */
 function failureOf(err: unknown, url: string): ToolError {
@@ -145,8 +150,12 @@ class RemoteMcp {
     return this.tools;
   }
 
+  /**
+   * The server's result as it sent it: the host's own client checks it against the tool's
+   * schemas, so parsing and validating it here as well would only spend the relay's time.
+   */
   callTool(params: { name: string; arguments?: Record<string, unknown> }, signal: AbortSignal): Promise<CallToolResult> {
-    return this.withClient(async (c) => (await c.callTool(params, undefined, { signal, timeout: CALL_TIMEOUT_MS })) as CallToolResult);
+    return this.withClient(async (c) => (await c.request({ method: 'tools/call', params }, AS_SENT, { signal, timeout: CALL_TIMEOUT_MS })) as CallToolResult);
   }
 
   listResources(cursor: string | undefined, signal: AbortSignal): Promise<ListResourcesResult> {
@@ -205,15 +214,16 @@ export async function runStdioServer(opts: { url: string; key: string }): Promis
   };
   const relay = <T>(p: Promise<T>): Promise<T> => p.catch((err: unknown) => Promise.reject(relayed(err)));
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await relay(remote.listTools()) }));
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+  const callTool = async (params: { name: string; arguments?: Record<string, unknown> }, signal: AbortSignal): Promise<CallToolResult> => {
     try {
-      return await remote.callTool({ name: req.params.name, arguments: req.params.arguments }, extra.signal);
+      return await remote.callTool(params, signal);
     } catch (err) {
       // A JSON-RPC error from the server (an unknown tool) stays one; failing to reach it is a refused call.
       if (err instanceof McpError && err.code !== ErrorCode.ConnectionClosed && err.code !== ErrorCode.RequestTimeout) throw relayed(err);
       return errorResult(failureOf(err, url));
     }
-  });
+  };
+  server.setRequestHandler(CallToolRequestSchema, (req, extra) => callTool({ name: req.params.name, arguments: req.params.arguments }, extra.signal));
   server.setRequestHandler(ListResourcesRequestSchema, (req, extra) => relay(remote.listResources(req.params?.cursor, extra.signal)));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, (_req, extra) => relay(remote.listResourceTemplates(extra.signal)));
   server.setRequestHandler(ReadResourceRequestSchema, (req, extra) => relay(remote.readResource(req.params.uri, extra.signal)));
@@ -229,8 +239,48 @@ export async function runStdioServer(opts: { url: string; key: string }): Promis
     server.onclose = () => resolve();
     process.stdin.once('end', () => resolve());
   });
-  await server.connect(new StdioServerTransport());
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  relayToolCallsDirectly(transport, callTool);
   await closed;
   await server.close().catch(() => undefined);
   await remote.close().catch(() => undefined);
+}
+
+/**
+ * A plain tools/call (direct-call.ts), nearly every message a host sends, goes to the server
+ * as soon as it is read, and the answer back as it came: the SDK server's parsing of the call
+ * and of the result, and its per-request bookkeeping, are skipped. Such a call needs nothing
+ * else from it; a cancellation the host sends for one is honoured here, as the server would.
+ * Every other message, odd tools/calls included, goes to the SDK server as before.
+ */
+function relayToolCallsDirectly(
+  transport: StdioServerTransport,
+  callTool: (params: { name: string; arguments?: Record<string, unknown> }, signal: AbortSignal) => Promise<CallToolResult>,
+): void {
+  const toServer = transport.onmessage!;
+  const inFlight = new Map<string | number, AbortController>();
+  transport.onmessage = (message) => {
+    const call = plainToolCall(message);
+    if (!call) {
+      const m = message as { method?: string; params?: { requestId?: string | number; reason?: unknown } };
+      if (m.method === 'notifications/cancelled' && m.params?.requestId !== undefined) inFlight.get(m.params.requestId)?.abort(m.params.reason);
+      toServer(message);
+      return;
+    }
+    const ac = new AbortController();
+    inFlight.set(call.id, ac);
+    const params = call.args === undefined ? { name: call.name } : { name: call.name, arguments: call.args };
+    void callTool(params, ac.signal)
+      .then(
+        (result) => ({ result, jsonrpc: '2.0' as const, id: call.id }),
+        (err: unknown) => ({ jsonrpc: '2.0' as const, id: call.id, error: rpcErrorOf(err) }),
+      )
+      .then((answer) => {
+        if (inFlight.get(call.id) === ac) inFlight.delete(call.id);
+        // A cancelled request is not answered.
+        if (!ac.signal.aborted) return transport.send(answer);
+      })
+      .catch((err: unknown) => transport.onerror?.(err instanceof Error ? err : new Error(String(err))));
+  };
 }

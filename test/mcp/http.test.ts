@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEntries, type AuditEntryJson } from '../helpers/audit.js';
-import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
+import { BIN, startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { connect, refusal, textOf } from './helpers.js';
@@ -244,6 +244,40 @@ describe('POST /mcp', () => {
       }
     } finally {
       await down.close();
+    }
+  });
+
+  it('baton mcp leaves a cancelled call unanswered and answers the calls after it', async () => {
+    const { key } = await createKey(baton.url, baton.adminToken, { agent: 'mcp-cancel', grants: ['read:/demo/**'] });
+    const { spawn } = await import('node:child_process');
+    const relay = spawn(process.execPath, [BIN, 'mcp'], { env: { ...process.env, BATON_URL: baton.url, BATON_KEY: key }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const answers: Array<{ id?: unknown; result?: { content: Array<{ text: string }> } }> = [];
+    let buf = '';
+    relay.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        answers.push(JSON.parse(buf.slice(0, i)));
+        buf = buf.slice(i + 1);
+      }
+    });
+    const send = (m: unknown) => relay.stdin.write(`${JSON.stringify(m)}\n`);
+    const answerTo = async (id: number) => {
+      for (let i = 0; i < 100 && !answers.some((a) => a.id === id); i++) await new Promise((r) => setTimeout(r, 50));
+      return answers.find((a) => a.id === id);
+    };
+    try {
+      send(INIT);
+      expect(await answerTo(1)).toBeTruthy();
+      send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'wait_for_changes', arguments: { path: '/demo/nothing-here/**', timeoutSeconds: 30 } } });
+      await new Promise((r) => setTimeout(r, 300));
+      send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2, reason: 'host gave up' } });
+      send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_allowed_directories', arguments: {} } });
+      expect((await answerTo(3))?.result?.content[0]?.text).toBe('Allowed directories:\n/demo');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answers.map((a) => a.id)).toEqual([1, 3]);
+    } finally {
+      relay.kill();
     }
   });
 
