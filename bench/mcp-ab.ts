@@ -4,6 +4,8 @@
  * same SDK client code calls both over `/mcp` and over `baton mcp`, in alternating blocks, so a
  * machine shared with other work loads both alike. CPU per call is the server's (and the
  * relay's) on-CPU time from /proc/<pid>/task/<tid>/schedstat, summed over the measured calls.
+ * The reference `@modelcontextprotocol/server-filesystem` (stdio, on the second build's files)
+ * takes its turn in the same blocks, so each row also shows the floor the targets are set against.
  *
  *   git archive <commit> | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/ && (cd /tmp/base && npx tsc -p tsconfig.build.json)
  *   npm run build && node --import tsx bench/mcp-ab.ts /tmp/base
@@ -16,7 +18,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startRedis, type TestRedis } from '../test/helpers/redis.js';
-import { makeMcpFiles, mcpOps, toolText } from './lib/mcp.js';
+import { makeMcpFiles, mcpOps, REF_BIN, toolText } from './lib/mcp.js';
 import { summarize } from './lib/stats.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -76,7 +78,7 @@ async function serve(b: Build): Promise<void> {
 interface Target {
   label: string;
   build: Build;
-  transport: 'HTTP /mcp' | 'stdio baton mcp';
+  transport: 'HTTP /mcp' | 'stdio baton mcp' | 'reference';
   client: Client;
   relayPid?: number;
   ms: number[];
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
     { name: 'after', bin: join(REPO, 'bin', 'baton.js'), dataDir: mkdtempSync(join(tmpdir(), 'baton-ab-b-')) },
   ];
   const targets: Target[] = [];
+  let refDir: string | undefined;
   try {
     for (const b of builds) {
       makeMcpFiles(b.dataDir, N_FILES);
@@ -111,29 +114,37 @@ async function main(): Promise<void> {
         targets.push({ label: `${b.name} ${transport}`, build: b, transport, client, relayPid, ms: [], serverNs: 0, relayNs: 0, calls: 0, seq: 0 });
       }
     }
+    // Its own copy of the files: its writes must not land in a folder a Baton under test watches.
+    refDir = mkdtempSync(join(tmpdir(), 'baton-ab-ref-'));
+    makeMcpFiles(refDir, N_FILES);
+    const refClient = new Client({ name: 'ab-ref', version: '0' });
+    await refClient.connect(new StdioClientTransport({ command: process.execPath, args: [REF_BIN, join(refDir, 'demo')], stderr: 'ignore' }));
+    targets.push({ label: 'reference', build: builds[1]!, transport: 'reference', client: refClient, ms: [], serverNs: 0, relayNs: 0, calls: 0, seq: 0 });
+    const rootOf = (t: Target) => (t.transport === 'reference' ? join(refDir!, 'demo') : '/demo');
     // Let the start-up reconcile of 1,000 files settle before timing anything.
     await new Promise((r) => setTimeout(r, 3000));
     const rows: string[] = [];
     for (const op of OPS) {
       for (const t of targets) Object.assign(t, { ms: [], serverNs: 0, relayNs: 0, calls: 0 });
-      const call = async (t: Target) => toolText(await t.client.callTool({ name: op.tool, arguments: op.args('/demo', t.seq++, t.label.replace(/\W+/g, '-')) }));
+      const call = async (t: Target) => toolText(await t.client.callTool({ name: op.tool, arguments: op.args(rootOf(t), t.seq++, t.label.replace(/\W+/g, '-')) }));
       for (const t of targets) for (let i = 0; i < WARMUP; i++) await call(t);
       const block = Math.ceil(op.calls / ROUNDS);
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 === 0 ? targets : [...targets].reverse();
         for (const t of order) {
-          const s0 = cpuNs(t.build.proc!.pid!);
+          const s0 = t.transport === 'reference' ? 0 : cpuNs(t.build.proc!.pid!);
           const r0 = t.relayPid ? cpuNs(t.relayPid) : 0;
           for (let i = 0; i < block; i++) {
             const t0 = process.hrtime.bigint();
             await call(t);
             t.ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
           }
-          t.serverNs += cpuNs(t.build.proc!.pid!) - s0;
+          if (t.transport !== 'reference') t.serverNs += cpuNs(t.build.proc!.pid!) - s0;
           if (t.relayPid) t.relayNs += cpuNs(t.relayPid) - r0;
           t.calls += block;
         }
       }
+      const ref = summarize(targets.find((t) => t.transport === 'reference')!.ms);
       for (const transport of ['HTTP /mcp', 'stdio baton mcp'] as const) {
         const [a, b] = builds.map((bd) => targets.find((t) => t.build === bd && t.transport === transport)!);
         const sa = summarize(a!.ms);
@@ -141,14 +152,14 @@ async function main(): Promise<void> {
         const cpu = (t: Target, ns: number) => (ns / t.calls / 1e6).toFixed(2);
         const relay = transport === 'HTTP /mcp' ? '—' : `${cpu(a!, a!.relayNs)} → ${cpu(b!, b!.relayNs)}`;
         rows.push(
-          `| ${op.tool} | ${transport} | ${a!.calls} | ${sa.p50.toFixed(2)} · ${sa.p99.toFixed(2)} | ${sb.p50.toFixed(2)} · ${sb.p99.toFixed(2)} | ${cpu(a!, a!.serverNs)} → ${cpu(b!, b!.serverNs)} | ${relay} |`,
+          `| ${op.tool} | ${transport} | ${a!.calls} | ${sa.p50.toFixed(2)} · ${sa.p99.toFixed(2)} | ${sb.p50.toFixed(2)} · ${sb.p99.toFixed(2)} | ${ref.p50.toFixed(2)} · ${ref.p99.toFixed(2)} | ${cpu(a!, a!.serverNs)} → ${cpu(b!, b!.serverNs)} | ${relay} |`,
         );
         console.error(rows[rows.length - 1]);
       }
     }
     const fmt = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
-    console.log('| tool | transport | calls each | before p50 · p99 (ms) | after p50 · p99 (ms) | server CPU ms/call, before → after | relay CPU ms/call, before → after |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('| tool | transport | calls each | before p50 · p99 (ms) | after p50 · p99 (ms) | reference p50 · p99 (ms) | server CPU ms/call, before → after | relay CPU ms/call, before → after |');
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
     console.log(`\nMachine: ${cpus().length} CPUs, Node ${process.version}; loadavg 1/5/15 min at start ${fmt(load0)}, at end ${fmt(loadavg())}.`);
   } finally {
@@ -162,6 +173,7 @@ async function main(): Promise<void> {
       await b.redis?.stop().catch(() => undefined);
       rmSync(b.dataDir, { recursive: true, force: true });
     }
+    if (refDir) rmSync(refDir, { recursive: true, force: true });
   }
 }
 
