@@ -164,6 +164,8 @@ async function main(): Promise<void> {
       for (const [k, v] of s.modules) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
       process.stdout.write('-- functions by self time (ms/op)\n');
       for (const [k, v] of s.self) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
+      process.stdout.write('-- by the innermost Baton function on the stack (ms/op)\n');
+      for (const [k, v] of s.owners) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
       process.stdout.write('-- functions by total time (ms/op)\n');
       for (const [k, v] of s.total) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
     }
