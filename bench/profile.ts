@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     const probe = new Redis(stack.redis.url);
     scope.defer('redis probe', () => probe.quit().then(() => undefined));
     const phase = async (name: string, ops: number, run: () => Promise<void>) => {
+      if (ops === 0) return;
       const c0 = cpuMs(pid);
       const r0 = cpuMs(redisPid);
       const s0 = commandStats(await probe.info('commandstats'));

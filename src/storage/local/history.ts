@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsc, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, constants as fsc, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PathLog } from '../backend.js';
 import { formatVersionLog, parseVersionLog, type VersionRecord } from '../version-log.js';
@@ -86,9 +86,12 @@ export class PathHistory implements PathLog {
     }
   }
 
-  /** Make the log (and its folders); creating a file waits on the disk, so it is made off the event loop. */
+  /**
+   * Make the log and its folders off the event loop: creating entries waits on the filesystem
+   * journal, which under a stream of fsyncs can take a millisecond.
+   */
   private async create(): Promise<number> {
-    mkdirSync(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true });
     const fd = await openFd(this.logFile, 'a');
     this.absent = false;
     return fd;
