@@ -41,7 +41,7 @@ export async function mcpLatency(ctx: Ctx): Promise<Section> {
     const reconcileMs = msSince(tRec);
 
     ctx.log('  mcp: connecting reference (stdio), no-op tools (stdio, HTTP), Baton (stdio), Baton (HTTP)');
-    const targets = await openMcpTargets(stack.baton.url, stack.key, dataDir, nFiles, (what, fn) => scope.defer(what, fn), 'ignore');
+    const targets = await openMcpTargets(stack.baton.url, stack.key, nFiles, (what, fn) => scope.defer(what, fn), 'ignore');
     const results: Record<string, Partial<Record<TargetId, Summary>>> = {};
     for (const op of ops) {
       ctx.log(`  mcp: ${op.tool}, ${op.calls} calls per target`);

@@ -6,7 +6,8 @@
  * the same names over stdio and over Streamable HTTP, bench/lib/mcp-noop.ts) and one sequential
  * timing loop.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -88,17 +89,17 @@ async function connect(name: string, transport: Transport): Promise<Client> {
 }
 
 /**
- * Connect the five targets: the reference server on `<dataDir>/demo`, the no-op tools for a
+ * Connect the five targets: one running `baton serve` (`batonUrl`, a key with read and write on
+ * /demo/**) whose data directory holds `makeMcpFiles`' files, the reference server on a copy of
+ * those files of its own (its writes must not land in a folder Baton watches, where each would
+ * be an outside change Baton records while the next target is timed), and the no-op tools for a
  * folder of `nFiles` files over stdio (a child process) and over HTTP (a server in this
- * process), and one running `baton serve` (`batonUrl`, a key with read and write on /demo/**)
- * whose data directory is `dataDir`. Everything opened (each client with its child process, the
- * no-op HTTP server) is passed to `defer` at once, so the caller can release it whatever
- * happens next.
+ * process). Everything opened (each client with its child process, the no-op HTTP server, the
+ * copy) is passed to `defer` at once, so the caller can release it whatever happens next.
  */
 export async function openMcpTargets(
   batonUrl: string,
   key: string,
-  dataDir: string,
   nFiles: number,
   defer: (what: string, close: () => Promise<void>) => void,
   childStderr: 'inherit' | 'ignore' = 'inherit',
@@ -109,7 +110,10 @@ export async function openMcpTargets(
     defer(`mcp client ${name}`, () => c.close().catch(() => undefined));
     return c;
   };
-  const ref = await open('ref', new StdioClientTransport({ command: process.execPath, args: [REF_BIN, join(dataDir, 'demo')], env, stderr: 'ignore' }));
+  const refDir = mkdtempSync(join(tmpdir(), 'baton-bench-mcp-ref-'));
+  defer('reference files', async () => rmSync(refDir, { recursive: true, force: true }));
+  makeMcpFiles(refDir, nFiles);
+  const ref = await open('ref', new StdioClientTransport({ command: process.execPath, args: [REF_BIN, join(refDir, 'demo')], env, stderr: 'ignore' }));
   const nstdio = await open('noop-stdio', new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', NOOP_SERVER, String(nFiles)], cwd: REPO, env, stderr: childStderr }));
   const noopHttp = await startNoopHttp(nFiles);
   defer('no-op MCP HTTP server', () => noopHttp.close());
@@ -117,7 +121,7 @@ export async function openMcpTargets(
   const bstdio = await open('baton-stdio', new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], env: { ...env, BATON_URL: batonUrl, BATON_KEY: key }, stderr: childStderr }));
   const bhttp = await open('baton-http', new StreamableHTTPClientTransport(new URL(`${batonUrl}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
   return [
-    { id: 'ref', name: 'reference stdio', root: join(dataDir, 'demo'), client: ref },
+    { id: 'ref', name: 'reference stdio', root: join(refDir, 'demo'), client: ref },
     { id: 'nstdio', name: 'no-op stdio', root: '/demo', client: nstdio },
     { id: 'nhttp', name: 'no-op HTTP', root: '/demo', client: nhttp },
     { id: 'bstdio', name: 'Baton stdio', root: '/demo', client: bstdio },
