@@ -22,6 +22,8 @@ const JUDGE_BATCH = 64;
 const BATCHES_AT_ONCE = 2;
 /** Paths compared with the index per lookup during a rescan. */
 const SCAN_CHUNK = 1000;
+/** A rescan walks on only while fewer paths than this wait to be judged: it keeps pace with the judging. */
+const SCAN_AHEAD = 2048;
 /** Paths whose last recorded etag is remembered; past this many the memory starts over. */
 const RECORDED_MAX = 50_000;
 
@@ -236,6 +238,7 @@ export class DiskWatcher implements OutsideWatcher {
         if (known[i] !== c.etag) this.queue.add(c.p);
       });
       chunk = [];
+      await this.queue.room(SCAN_AHEAD);
     };
     for await (const e of this.driver.walk(workspaceRoot(ws), { after: null, recursive: true })) {
       if (this.stopped) return;
@@ -259,6 +262,7 @@ export class DiskWatcher implements OutsideWatcher {
         const p = this.toBatonPath(full);
         if (p && !lstatSync(this.absOf(p), { throwIfNoEntry: false })?.isFile()) this.queue.add(p);
       }
+      await this.queue.room(SCAN_AHEAD);
     }
     // Done when every difference found has been judged: rescans do not overlap.
     await this.queue.idle();
