@@ -204,6 +204,8 @@ export async function claims(ctx: Ctx): Promise<Section> {
         unit: 'ms',
         baton: lat(baton.claim),
         floor: { ...lat(floor.claim), what: 'one rename, same contention' },
+        target: 'p50 ≤ 5 ms',
+        met: baton.claim.n ? baton.claim.p50 <= 5 : null,
         note: `claim + complete: ${baton.cycle.p50.toFixed(1)} · ${baton.cycle.p99.toFixed(1)} ms (floor ${floor.cycle.p50.toFixed(2)} · ${floor.cycle.p99.toFixed(2)} ms); floor lost ${floor.lostRaces.toLocaleString('en-US')} rename races`,
       },
       {

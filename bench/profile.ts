@@ -13,6 +13,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Redis } from 'ioredis';
 import { createKey } from '../test/helpers/http.js';
 import { cpuMs, summarizeProfile, type CpuProfile } from './lib/cpu-profile.js';
 import { HttpClient } from './lib/http.js';
@@ -30,6 +31,13 @@ const MCP_CALLS = num('mcp', 1000);
 const PROFILE = !args.includes('--no-prof');
 const ONLY_MCP = args.includes('--only-mcp');
 
+/** Calls per command from `INFO commandstats` (`cmdstat_<name>:calls=N,...`). */
+function commandStats(info: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
 async function pool(n: number, conc: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -43,7 +51,7 @@ async function main(): Promise<void> {
   const scope = new Scope();
   const profDir = mkdtempSync(join(os.tmpdir(), 'baton-prof-'));
   scope.defer('profile dir', () => rmSync(profDir, { recursive: true, force: true }));
-  const phases: Array<{ name: string; ops: number; cpu: number; wallMs: number; from: number; to: number }> = [];
+  const phases: Array<{ name: string; ops: number; cpu: number; redisCpu: number; redisCalls: Map<string, number>; wallMs: number; from: number; to: number }> = [];
   try {
     // --cpu-prof is refused in NODE_OPTIONS, so the profiler is started by a preload instead.
     const env: Record<string, string> = PROFILE ? { NODE_OPTIONS: `--require ${join(import.meta.dirname, 'lib', 'cpu-prof-preload.cjs')}`, BATON_CPU_PROF_DIR: profDir } : {};
@@ -56,12 +64,20 @@ async function main(): Promise<void> {
     scope.defer('receiver', () => rx.close());
     await stack.subscribe(`${rx.url}/hook`, ['/demo/prof/**']);
 
+    const redisPid = stack.redis.proc.pid!;
+    const probe = new Redis(stack.redis.url);
+    scope.defer('redis probe', () => probe.quit().then(() => undefined));
     const phase = async (name: string, ops: number, run: () => Promise<void>) => {
+      if (ops === 0) return;
       const c0 = cpuMs(pid);
+      const r0 = cpuMs(redisPid);
+      const s0 = commandStats(await probe.info('commandstats'));
       const t0 = now();
       await run();
       const t1 = now();
-      phases.push({ name, ops, cpu: cpuMs(pid) - c0, wallMs: Number(t1 - t0) / 1e6, from: Number(t0 / 1000n), to: Number(t1 / 1000n) });
+      const s1 = commandStats(await probe.info('commandstats'));
+      const redisCalls = new Map([...s1].map(([cmd, n]) => [cmd, n - (s0.get(cmd) ?? 0)] as const).filter(([, n]) => n > 0));
+      phases.push({ name, ops, cpu: cpuMs(pid) - c0, redisCpu: cpuMs(redisPid) - r0, redisCalls, wallMs: Number(t1 - t0) / 1e6, from: Number(t0 / 1000n), to: Number(t1 / 1000n) });
     };
     const put = async (path: string) => {
       const r = await api.request('PUT', path, KIB, { 'content-type': 'text/plain' });
@@ -138,13 +154,19 @@ async function main(): Promise<void> {
     const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
     const profile = files.length > 0 ? (JSON.parse(readFileSync(join(profDir, files[0]!), 'utf8')) as CpuProfile) : null;
     for (const ph of phases) {
-      process.stdout.write(`\n== ${ph.name}: ${ph.ops} ops, ${round(ph.ops / (ph.wallMs / 1000), 0)} ops/s at concurrency ${CONC}; server CPU ${round(ph.cpu / ph.ops, 3)} ms/op\n`);
+      process.stdout.write(`\n== ${ph.name}: ${ph.ops} ops, ${round(ph.ops / (ph.wallMs / 1000), 0)} ops/s at concurrency ${CONC}; server CPU ${round(ph.cpu / ph.ops, 3)} ms/op; redis-server CPU ${round(ph.redisCpu / ph.ops, 3)} ms/op\n`);
+      const calls = [...ph.redisCalls].sort((a, b) => b[1] - a[1]);
+      const total = calls.reduce((a, [, n]) => a + n, 0);
+      // A script's own commands count in their rows as well as in evalsha's.
+      process.stdout.write(`redis: ${round(total / ph.ops, 2)} commands/op: ${calls.slice(0, 10).map(([c, n]) => `${c} ${round(n / ph.ops, 2)}`).join(', ')}\n`);
       if (!profile) continue;
       const s = summarizeProfile(profile, ph.from, ph.to);
       process.stdout.write(`profile: ${round(s.busyMs / ph.ops, 3)} ms busy/op (of ${round(s.wallMs, 0)} ms sampled)\n-- modules by self time (ms/op)\n`);
       for (const [k, v] of s.modules) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
       process.stdout.write('-- functions by self time (ms/op)\n');
       for (const [k, v] of s.self) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
+      process.stdout.write('-- by the innermost Baton function on the stack (ms/op)\n');
+      for (const [k, v] of s.owners) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
       process.stdout.write('-- functions by total time (ms/op)\n');
       for (const [k, v] of s.total) process.stdout.write(`  ${round(v / ph.ops, 3).toFixed(3)}  ${k}\n`);
     }

@@ -70,6 +70,8 @@ export async function sustainedWrites(ctx: Ctx): Promise<Section> {
         unit: '/s',
         baton: { p50: rate },
         floor: { p50: floorRate, what: `fsync writes/s, ${CONCURRENCY} concurrent` },
+        target: subs === 1 ? '≥ 1,000/s' : '≥ 600/s',
+        met: res.ops > 0 ? rate >= (subs === 1 ? 1000 : 600) : null,
         note: `${res.ops.toLocaleString('en-US')} writes in ${(res.elapsedMs / 1000).toFixed(1)} s, ${res.errors} errors`,
       });
       rows.push({

@@ -34,14 +34,21 @@ function moduleOf(url: string, fn: string): string {
   return url;
 }
 
-/** Self and total time per function and self time per module, of the samples in [from, to] (µs, monotonic). */
-export function summarizeProfile(p: CpuProfile, from: number, to: number, most = { self: 20, total: 25, modules: 15 }) {
+/**
+ * Self and total time per function and self time per module, of the samples in [from, to] (µs,
+ * monotonic); and `owners`: each sample charged to the innermost Baton function on its stack
+ * (what Baton code asked for that time, libraries and syscalls included), or to the leaf's
+ * module when no Baton frame is on it (the event loop, a library's own timers).
+ */
+export function summarizeProfile(p: CpuProfile, from: number, to: number, limits: Partial<Record<'self' | 'total' | 'modules' | 'owners', number>> = {}) {
+  const most = { self: 20, total: 25, modules: 15, owners: 30, ...limits };
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   const mods = new Map<string, number>();
+  const owners = new Map<string, number>();
   let t = p.startTime;
   let busy = 0;
   let all = 0;
@@ -56,6 +63,13 @@ export function summarizeProfile(p: CpuProfile, from: number, to: number, most =
     busy += dt;
     self.set(name(node), (self.get(name(node)) ?? 0) + dt);
     mods.set(moduleOf(node.callFrame.url, node.callFrame.functionName), (mods.get(moduleOf(node.callFrame.url, node.callFrame.functionName)) ?? 0) + dt);
+    let owner: string | null = null;
+    for (let id: number | undefined = node.id; id !== undefined && owner === null; id = parent.get(id)) {
+      const n = byId.get(id)!;
+      if (moduleOf(n.callFrame.url, n.callFrame.functionName).startsWith('baton:')) owner = name(n);
+    }
+    owner ??= `(no Baton frame) ${moduleOf(node.callFrame.url, node.callFrame.functionName)}`;
+    owners.set(owner, (owners.get(owner) ?? 0) + dt);
     const seen = new Set<string>();
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const k = name(byId.get(id)!);
@@ -69,5 +83,5 @@ export function summarizeProfile(p: CpuProfile, from: number, to: number, most =
       .filter(([k]) => !k.startsWith('(root)') && !k.startsWith('(program)'))
       .sort((a, b) => b[1] - a[1])
       .slice(0, n);
-  return { busyMs: busy, wallMs: all, self: top(self, most.self), total: top(total, most.total), modules: top(mods, most.modules) };
+  return { busyMs: busy, wallMs: all, self: top(self, most.self), total: top(total, most.total), modules: top(mods, most.modules), owners: top(owners, most.owners) };
 }

@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import type { Readable } from 'node:stream';
 import { BatonError } from '../core/errors.js';
+import { requestBody } from './request-body.js';
 
 const MAX_JSON_BYTES = 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -9,7 +11,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   const declared = Number(c.req.header('content-length') ?? 0);
   if (declared > MAX_JSON_BYTES) throw new BatonError('payload_too_large', `JSON bodies are limited to ${MAX_JSON_BYTES} bytes`);
-  const bytes = await readCapped(c.req.raw.body, MAX_JSON_BYTES);
+  const bytes = await readCapped(requestBody(c), MAX_JSON_BYTES);
   let text: string;
   try {
     // Fatal: a lenient decoder would turn invalid bytes into U+FFFD and, say, rename a file to
@@ -35,29 +37,38 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 
 /**
  * The whole body, refused as soon as it passes `max` bytes: a chunked body declares no length,
- * and must not be buffered whole before its size is judged.
+ * and must not be buffered whole before its size is judged. A refused body is left flowing to
+ * nobody, so the rest of it is discarded as it arrives and the connection stays usable.
  */
-async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array> {
-  if (!body) return new Uint8Array(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    let next: ReadableStreamReadResult<Uint8Array>;
-    try {
-      next = await reader.read();
-    } catch {
-      throw bodyCutOff();
-    }
-    if (next.done) break;
-    size += next.value.byteLength;
-    if (size > max) {
-      void reader.cancel().catch(() => {});
-      throw new BatonError('payload_too_large', `JSON bodies are limited to ${max} bytes`);
-    }
-    chunks.push(next.value);
-  }
-  return Buffer.concat(chunks);
+function readCapped(body: Readable, max: number): Promise<Buffer> {
+  if (body.errored) return Promise.reject(bodyCutOff());
+  if (body.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) return void chunks.push(chunk);
+      stop();
+      reject(new BatonError('payload_too_large', `JSON bodies are limited to ${max} bytes`));
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = () => {
+      stop();
+      reject(bodyCutOff());
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+  });
 }
 
 /** The client closed the connection or broke the chunked encoding before the body's end. */

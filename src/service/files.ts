@@ -89,13 +89,17 @@ export class FileService {
     await this.guards.fencing.check(ctx);
   }
 
-  /** Record a change as an event, inside the driver's commit so events follow disk order. */
-  private emitFor(ctx: OperationContext, type: EventType, extra: Partial<NewEvent> = {}) {
+  /**
+   * Record a change as an event, inside the driver's commit so events follow disk order. An
+   * event that tells what the change meant (`follow`, e.g. a ticket claimed by that move) is
+   * appended with it in one step: both are in the log, or neither.
+   */
+  private emitFor(ctx: OperationContext, type: EventType, extra: Partial<NewEvent> = {}, follow?: (e: EntryMeta) => NewEvent) {
     return async (e: EntryMeta): Promise<void> => {
       const def = this.workspaces.resolve(parsePath(e.path)).def;
-      await this.recorder.emit(newEvent(type, def, e, ctx.actor, { ...(ctx.causation ? { causation: ctx.causation } : {}), ...extra }), {
-        index: type === 'file.deleted' ? 'del' : 'set',
-      });
+      const change = { input: newEvent(type, def, e, ctx.actor, { ...(ctx.causation ? { causation: ctx.causation } : {}), ...extra }), opts: { index: type === 'file.deleted' ? 'del' : 'set' } as const };
+      if (follow) await this.recorder.emitMany([change, { input: follow(e), opts: { index: 'none' } }]);
+      else await this.recorder.emit(change.input, change.opts);
     };
   }
 
@@ -206,7 +210,7 @@ export class FileService {
   }
 
   /** Move without authorizing: for services that already authorized a larger operation. */
-  async commitMove(ctx: OperationContext, from: BatonPath, to: BatonPath, overwrite: boolean, extra: Partial<NewEvent> = {}) {
+  async commitMove(ctx: OperationContext, from: BatonPath, to: BatonPath, overwrite: boolean, extra: Partial<NewEvent> = {}, follow?: (to: EntryMeta) => NewEvent) {
     if (from.workspace !== to.workspace) {
       throw new BatonError('bad_request', 'moves across workspaces are not supported; copy and delete instead');
     }
@@ -215,7 +219,7 @@ export class FileService {
       actor: ctx.actor,
       overwrite,
       onCommit: async (r) => {
-        if (r.to.type === 'file') await this.emitFor(ctx, 'file.moved', { ...extra, from: from.full })(r.to);
+        if (r.to.type === 'file') await this.emitFor(ctx, 'file.moved', { ...extra, from: from.full }, follow)(r.to);
         for (const f of r.files ?? []) await this.emitFor(ctx, 'file.moved', { ...extra, from: f.from.path })(f.to);
       },
     });

@@ -7,7 +7,7 @@ import { requirePrincipal, type OperationContext } from '../core/context.js';
 import { BatonError } from '../core/errors.js';
 import { parsePath, type BatonPath } from '../core/paths.js';
 import type { Recorder } from '../core/recorder.js';
-import { newEvent, type BatonEvent, type EventType } from '../events/event.js';
+import { newEvent, type BatonEvent, type EventType, type NewEvent } from '../events/event.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EntryMeta } from '../storage/driver.js';
 import { inQueue, notAQueue, requireTicket, ticketPathOf, type TicketPath } from '../tickets/queue-path.js';
@@ -99,9 +99,9 @@ export class TicketService {
     }
   }
 
-  private async ticketEvent(ctx: OperationContext, type: EventType, entry: EntryMeta, extra: Record<string, unknown>): Promise<void> {
-    const def = this.workspaces.resolve(parsePath(entry.path)).def;
-    await this.recorder.emit(newEvent(type, def, entry, ctx.actor, { ...(ctx.causation ? { causation: ctx.causation } : {}), ...extra }), { index: 'none' });
+  /** The ticket event about a file's new place, built from the entry the move reports. */
+  private ticketEventOf(ctx: OperationContext, type: EventType, extra: Record<string, unknown>): (entry: EntryMeta) => NewEvent {
+    return (entry) => newEvent(type, this.workspaces.resolve(parsePath(entry.path)).def, entry, ctx.actor, { ...(ctx.causation ? { causation: ctx.causation } : {}), ...extra });
   }
 
   async claim(ctx: OperationContext, input: z.infer<typeof claimSchema>) {
@@ -123,8 +123,11 @@ export class TicketService {
       const from = inQueue(queue, 'pending', won.name);
       const to = inQueue(queue, 'in-progress', won.name);
       this.authorizeClaim(p, from);
+      const leaseExpiresAt = new Date(won.leaseExpiresAt).toISOString();
+      const claimed = this.ticketEventOf(ctx, 'ticket.claimed', { ticket: { fencingToken: won.token, attempt: won.attempt, leaseExpiresAt } });
       try {
-        await this.files.commitMove(ctx, from, to, false);
+        // The move's event and ticket.claimed are appended together: a crash cannot leave one.
+        await this.files.commitMove(ctx, from, to, false, {}, claimed);
       } catch (err) {
         // Moved or removed by someone else since it was queued: not ours; try the next one.
         if (err instanceof BatonError && (err.code === 'not_found' || err.code === 'conflict')) {
@@ -138,8 +141,6 @@ export class TicketService {
       const content = await textOf(body);
       ctx.audit.path = to.full;
       ctx.audit.etag = entry.etag;
-      const leaseExpiresAt = new Date(won.leaseExpiresAt).toISOString();
-      await this.ticketEvent(ctx, 'ticket.claimed', entry, { ticket: { fencingToken: won.token, attempt: won.attempt, leaseExpiresAt } });
       return { path: to.full, content, fencingToken: won.token, leaseExpiresAt, attempt: won.attempt };
     }
     return null;
@@ -169,16 +170,18 @@ export class TicketService {
     await this.files.guardChange(ctx, parsePath(input.path));
     await this.fence(ctx, t, input.fencingToken, 'done');
     const to = inQueue(t.queue, 'done', t.name);
-    const { to: entry } = await this.files.commitMove(ctx, parsePath(input.path), to, true);
-    let resultPath: string | null = null;
-    if (input.result !== undefined) {
-      const text = typeof input.result === 'string' ? input.result : JSON.stringify(input.result, null, 2);
-      const rp = inQueue(t.queue, 'done', `${t.name}.result`);
-      await this.files.commitWrite(ctx, rp, Readable.from([Buffer.from(text)]), { mimeType: typeof input.result === 'string' ? 'text/plain' : 'application/json' });
-      resultPath = rp.full;
+    const completed = (result: string | null) => this.ticketEventOf(ctx, 'ticket.completed', { ticket: { fencingToken: input.fencingToken, result } });
+    if (input.result === undefined) {
+      await this.files.commitMove(ctx, parsePath(input.path), to, true, {}, completed(null));
+      return { path: to.full, fencingToken: input.fencingToken, result: null };
     }
-    await this.ticketEvent(ctx, 'ticket.completed', entry, { ticket: { fencingToken: input.fencingToken, result: resultPath } });
-    return { path: to.full, fencingToken: input.fencingToken, result: resultPath };
+    // With a result, ticket.completed names the result file, so it follows that file's write.
+    const { to: entry } = await this.files.commitMove(ctx, parsePath(input.path), to, true);
+    const text = typeof input.result === 'string' ? input.result : JSON.stringify(input.result, null, 2);
+    const rp = inQueue(t.queue, 'done', `${t.name}.result`);
+    await this.files.commitWrite(ctx, rp, Readable.from([Buffer.from(text)]), { mimeType: typeof input.result === 'string' ? 'text/plain' : 'application/json' });
+    await this.recorder.emit(completed(rp.full)(entry), { index: 'none' });
+    return { path: to.full, fencingToken: input.fencingToken, result: rp.full };
   }
 
   async fail(ctx: OperationContext, input: z.infer<typeof failSchema>) {
@@ -190,11 +193,14 @@ export class TicketService {
     const retry = input.retry === true && (state?.attempt ?? 0) < this.settings.maxAttempts;
     await this.fence(ctx, t, input.fencingToken, retry ? 'pending' : 'failed');
     const to = inQueue(t.queue, retry ? 'pending' : 'failed', t.name);
-    const { to: entry } = await this.files.commitMove(ctx, parsePath(input.path), to, true);
-    if (!retry && input.reason) {
-      await this.files.commitWrite(ctx, inQueue(t.queue, 'failed', `${t.name}.reason`), Readable.from([Buffer.from(input.reason)]), { mimeType: 'text/plain' });
+    const failed = this.ticketEventOf(ctx, 'ticket.failed', { ticket: { fencingToken: input.fencingToken, retry, reason: input.reason ?? null } });
+    const writesReason = !retry && !!input.reason;
+    // A reason file is written after the move, and ticket.failed follows it.
+    const { to: entry } = await this.files.commitMove(ctx, parsePath(input.path), to, true, {}, writesReason ? undefined : failed);
+    if (writesReason) {
+      await this.files.commitWrite(ctx, inQueue(t.queue, 'failed', `${t.name}.reason`), Readable.from([Buffer.from(input.reason!)]), { mimeType: 'text/plain' });
+      await this.recorder.emit(failed(entry), { index: 'none' });
     }
-    await this.ticketEvent(ctx, 'ticket.failed', entry, { ticket: { fencingToken: input.fencingToken, retry, reason: input.reason ?? null } });
     return { path: to.full, retried: retry, attempt: state?.attempt ?? null };
   }
 
@@ -209,8 +215,8 @@ export class TicketService {
         const giveUp = attempt >= this.settings.maxAttempts;
         this.metrics.leaseExpiries.inc({ next: giveUp ? 'failed' : 'pending' });
         try {
-          const { to } = await this.files.commitMove(ctx, inQueue(queue, 'in-progress', name), inQueue(queue, giveUp ? 'failed' : 'pending', name), true);
-          await this.ticketEvent(ctx, 'ticket.expired', to, { ticket: { attempt, next: giveUp ? 'failed' : 'pending' } });
+          const expired = this.ticketEventOf(ctx, 'ticket.expired', { ticket: { attempt, next: giveUp ? 'failed' : 'pending' } });
+          await this.files.commitMove(ctx, inQueue(queue, 'in-progress', name), inQueue(queue, giveUp ? 'failed' : 'pending', name), true, {}, expired);
         } catch (err) {
           this.log.warn({ queue: q, name, err: String(err) }, 'could not return an expired ticket');
         }

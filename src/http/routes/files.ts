@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Hono, type Context } from 'hono';
 import { bareEtag, quoteEtag } from '../../core/etag.js';
 import { BatonError } from '../../core/errors.js';
@@ -10,6 +9,7 @@ import type { EntryMeta } from '../../storage/driver.js';
 import type { AppEnv } from '../env.js';
 import { bodyCutOff, intQuery } from '../json-body.js';
 import { rawSuffix } from '../raw-path.js';
+import { requestBody } from '../request-body.js';
 
 /** The path after a route prefix, noted for the audit entry before it is judged. */
 export function pathFrom(c: Context<AppEnv>, prefix: string, opts: { allowRoot?: boolean } = {}): BatonPath {
@@ -49,12 +49,7 @@ export function filesRoutes(core: Core) {
     if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
       throw new BatonError('bad_request', 'If-None-Match on a write supports only *');
     }
-    const web = c.req.raw.body;
-    const body = web ? Readable.fromWeb(web as WebReadableStream) : Readable.from([]);
-    // A client that cuts the body off, or breaks its chunked encoding, destroys this stream with
-    // an error, perhaps while nothing reads it (the write was refused, or is waiting on a lock).
-    // Unheard, that error would end the process; the writer still sees it through the stream.
-    body.on('error', () => {});
+    const body = requestBody(c);
     const { entry, created } = await core.files
       .put(c.get('ctx'), path, body, {
         mimeType: c.req.header('content-type')?.trim() || undefined,

@@ -14,6 +14,8 @@ import { fdatasyncFd, openFd } from './fsync.js';
 export class PathHistory implements PathLog {
   readonly dir: string;
   private readonly logFile: string;
+  /** `latest` found no log: the first append creates it without probing for it first. */
+  private absent = false;
 
   constructor(historyRoot: string, rel: string) {
     const h = createHash('sha256').update(rel).digest('hex');
@@ -42,8 +44,9 @@ export class PathHistory implements PathLog {
     try {
       fd = openSync(this.logFile, 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.absent = true;
+      return null;
     }
     let size: number;
     let tail: string;
@@ -64,19 +67,33 @@ export class PathHistory implements PathLog {
 
   /** Appends the records in one write, durably. */
   async append(...recs: VersionRecord[]): Promise<void> {
-    let fd: number;
-    try {
-      fd = openSync(this.logFile, fsc.O_WRONLY | fsc.O_APPEND);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(this.dir, { recursive: true });
-      fd = await openFd(this.logFile, 'a');
-    }
+    const fd = (this.absent ? null : this.openForAppend()) ?? (await this.create());
     try {
       writeSync(fd, formatVersionLog(recs));
       await fdatasyncFd(fd);
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** The log opened for appending, or null when there is none yet. */
+  private openForAppend(): number | null {
+    try {
+      return openSync(this.logFile, fsc.O_WRONLY | fsc.O_APPEND);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Make the log and its folders off the event loop: creating entries waits on the filesystem
+   * journal, which under a stream of fsyncs can take a millisecond.
+   */
+  private async create(): Promise<number> {
+    await mkdir(this.dir, { recursive: true });
+    const fd = await openFd(this.logFile, 'a');
+    this.absent = false;
+    return fd;
   }
 }

@@ -48,6 +48,9 @@ function errno(err: unknown): string | undefined {
 
 /** A body spooled into a temp file beside the workspace (same filesystem, so rename is atomic). */
 class TempFile implements Spooled {
+  /** Renamed into place: nothing left to remove (an unlink would only fail, at a cost). */
+  placed = false;
+
   constructor(
     readonly path: string,
     readonly st: BigIntStats,
@@ -58,7 +61,7 @@ class TempFile implements Spooled {
   }
 
   async discard(): Promise<void> {
-    await unlink(this.path).catch(() => undefined);
+    if (!this.placed) await unlink(this.path).catch(() => undefined);
   }
 }
 
@@ -311,6 +314,7 @@ export class LocalBackend implements StorageBackend {
       }
     } else {
       await rename(tmp.path, abs);
+      tmp.placed = true;
     }
     return fileHead(tmp.st);
   }
