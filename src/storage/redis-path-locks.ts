@@ -133,6 +133,7 @@ export class RedisPathLocks {
 
   run<T>(ids: readonly string[], fn: (held: { assertHeld(): Promise<void> }) => Promise<T>): Promise<T> {
     const keys = [...new Set(ids.map((id) => this.lockKey(id)))].sort();
+    if (keys.length === 0) return fn({ assertHeld: async () => undefined });
     // In process: each key's mutex, in the same sorted order; then the Redis keys, all at once.
     const inProcess = (i: number): Promise<T> => (i === keys.length ? this.holdInRedis(keys, fn) : this.mutex.run(keys[i]!, () => inProcess(i + 1)));
     return inProcess(0);
