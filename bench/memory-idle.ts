@@ -48,6 +48,8 @@ const scope = new Scope();
 try {
   const src = template();
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-bench-idle-'));
+  // launchBaton removes it once Baton started; this covers a start that failed.
+  scope.defer('data dir', () => rmSync(dataDir, { recursive: true, force: true }));
   // Hard links: the reconcile only reads the files, so each run gets the tree in seconds, not a copy of it.
   execFileSync('cp', ['-al', join(src, 'demo'), dataDir]);
   const redis = await startRedis();
