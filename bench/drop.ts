@@ -18,6 +18,16 @@ import { KIB, startStack } from './lib/stack.js';
 import { msSince, now, sleep, summarize, type Summary } from './lib/stats.js';
 
 const AWF = { stabilityThreshold: 150, pollInterval: 25 };
+/**
+ * Baton's burst is written as fast as one process can, but the writer lets its event loop run
+ * every so many files: the webhook receiver lives in this process, and on a loaded machine a
+ * 50,000-file write blocking it for more than Baton's 15 s delivery timeout made every
+ * in-flight delivery time out and be sent again (same event id), counted as duplicates. The
+ * chokidar floor's writer does not yield: there the watcher itself shares the process, and
+ * letting it run during the write changes what the floor measures.
+ */
+export const YIELD_EVERY = 1000;
+export const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 interface BurstResult {
   n: number;
@@ -167,6 +177,7 @@ export async function dropToWebhook(ctx: Ctx): Promise<Section> {
       for (let i = 0; i < n; i++) {
         tw[i] = now();
         writeFileSync(join(dir, `f-${i}.txt`), KIB);
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToLoop();
       }
       const writeMs = msSince(t0);
       const limit = timeoutMs(n);

@@ -18,7 +18,6 @@ import { healthRoutes } from './routes/health.js';
 import { redisReady } from './middleware/redis-ready.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { gateRoutes } from './routes/gates.js';
-import { mcpRoutes } from '../mcp/http-transport.js';
 import { consoleRoutes } from '../console/routes.js';
 import { SessionStore } from '../console/session.js';
 
@@ -64,6 +63,23 @@ export function createHttpApp(core: Core): Hono<AppEnv> {
   app.route('/', eventRoutes(core));
   app.route('/', ticketRoutes(core));
   app.route('/', gateRoutes(core));
-  app.route('/', mcpRoutes(core));
+  app.route('/', lazyMcpRoutes(core));
+  return app;
+}
+
+/**
+ * The MCP interface loads on the first /mcp request: the SDK it brings is about 13 MiB resident
+ * and 4 MiB of heap that a server nobody reaches over MCP should not carry (and a larger live
+ * heap lets V8 grow the heap further before it collects).
+ */
+function lazyMcpRoutes(core: Core): Hono<AppEnv> {
+  let loaded: Promise<Hono<AppEnv>> | undefined;
+  const app = new Hono<AppEnv>();
+  app.on(['GET', 'POST', 'DELETE'], '/mcp', async (c, next) => {
+    loaded ??= import('../mcp/http-transport.js').then((m) => m.mcpRoutes(core));
+    const route = (await loaded).routes.find((r) => r.method === c.req.method && r.path === '/mcp');
+    if (!route) throw new BatonError('not_found', `no route ${c.req.method} ${c.req.path}`);
+    return route.handler(c, next) as Response | Promise<Response>;
+  });
   return app;
 }

@@ -11,6 +11,7 @@ import { createLogger } from '../observability/logger.js';
 import { PrivateRedis } from '../redis/private-redis.js';
 import { ensureDir } from '../storage/local/host-files.js';
 import { resolveAdminToken } from './admin-token.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { closeCore, createCore, systemDir, type Core } from './core.js';
 
 export interface RunningBaton {
@@ -63,6 +64,7 @@ function refuseRawBackslash(req: IncomingMessage, res: ServerResponse, core: Cor
 
 /** Start everything `baton serve` runs, in order, and return a handle that stops it in reverse. */
 export async function startBaton(settings: Settings, opts: { onAdminToken?: (token: string, file: string) => void } = {}): Promise<RunningBaton> {
+  boundHeapGrowth();
   const log = createLogger(settings.logLevel);
   const sys = systemDir(settings);
   await ensureDir(sys);

@@ -12,6 +12,8 @@ export class PathQueue {
   private draining: Promise<void> | null = null;
   private stopped = false;
   private checking = 0;
+  /** Callers of `room` waiting for the queue to shrink; woken after each batch. */
+  private waiting: Array<() => void> = [];
 
   constructor(private readonly check: (batch: BatonPath[]) => Promise<void>) {}
 
@@ -30,6 +32,15 @@ export class PathQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.draining;
+  }
+
+  /**
+   * Resolves once fewer than `max` paths wait (or the queue stopped): a producer that finds
+   * thousands of paths at once (a rescan of a large tree) keeps pace with the checks, so the
+   * queue never holds a whole workspace's paths.
+   */
+  async room(max: number): Promise<void> {
+    while (this.pending.size >= max && this.draining && !this.stopped) await new Promise<void>((r) => this.waiting.push(r));
   }
 
   /** Resolves once every path added so far has been checked (or the queue stopped). */
@@ -54,7 +65,15 @@ export class PathQueue {
         await this.check(batch);
       } finally {
         this.checking = 0;
+        this.wake();
       }
     }
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const r of waiting) r();
   }
 }

@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, renameSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +167,23 @@ describe('one process', () => {
     const evs = await settle(admin(), '/demo/outbox/slow-writer-*/**', 8);
     expect(dups(evs), 'paths reported more than once').toEqual([]);
     expect(evs.map((e) => [e.path, e.event, e.size]).sort()).toEqual(paths.map((p) => [p, 'file.created', 2000]).sort());
+  });
+
+  it('a rescan reports the files of a tree, and nothing behind a symlink that leads out of the workspace', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'baton-outside-'));
+    try {
+      writeFileSync(join(outside, 'secret.txt'), 'CANARY');
+      const dir = onDisk('/demo/inbox/links');
+      mkdirSync(join(dir, 'deep', 'er'), { recursive: true });
+      symlinkSync(outside, join(dir, 'outdir'));
+      symlinkSync(join(outside, 'secret.txt'), join(dir, 'outfile'));
+      writeFileSync(join(dir, 'plain.txt'), 'in');
+      writeFileSync(join(dir, 'deep', 'er', 'nested.txt'), 'in');
+      const evs = await settle(admin(), '/demo/inbox/links/**', 2);
+      expect(evs.map((e) => e.path).sort()).toEqual(['/demo/inbox/links/deep/er/nested.txt', '/demo/inbox/links/plain.txt']);
+    } finally {
+      removeDir(outside);
+    }
   });
 
   it("Baton's own API writes are reported once each, never again by the watcher", async () => {

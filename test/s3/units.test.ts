@@ -122,6 +122,44 @@ describe('Redis path locks', () => {
     expect(stolen).toBe(true);
   });
 
+  it('a lock on many paths is taken and released in one script each, not a round trip per path', async () => {
+    const a = new RedisPathLocks(r1, 'test:lock5');
+    const ids = Array.from({ length: 64 }, (_, i) => `p${i}`);
+    await a.run(['warm'], async () => undefined);
+    await r2.config('RESETSTAT');
+    const seen = await a.run(ids, async () => (await r2.keys('test:lock5:*')).length);
+    await a.run(['after'], async () => undefined);
+    const stats = String(await r2.info('commandstats'));
+    const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    expect(seen).toBe(64);
+    // take and release of the 64, then take and release of 'after', both on r1
+    expect(calls('evalsha') + calls('eval')).toBeLessThanOrEqual(4);
+    expect(await r1.keys('test:lock5:*')).toEqual([]);
+  });
+
+  it('a holder of several paths waits at the busy one, holding those before it', async () => {
+    await r2.set('test:lock6:m', 'someone-else', 'PX', 400);
+    const a = new RedisPathLocks(r1, 'test:lock6');
+    const t0 = Date.now();
+    const during = new Promise<string[]>((resolve) => setTimeout(() => void r2.keys('test:lock6:*').then((k) => resolve(k.sort())), 150));
+    await a.run(['z', 'a', 'm'], async () => undefined);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(await during).toEqual(['test:lock6:a', 'test:lock6:m']);
+  });
+
+  it('a holder of several paths finds out when any one of them lapsed', async () => {
+    const a = new RedisPathLocks(r1, 'test:lock7');
+    const run = a.run(['x', 'y', 'z'], async (held) => {
+      await held.assertHeld();
+      await r2.set('test:lock7:y', 'someone-else', 'PX', 5_000);
+      await held.assertHeld();
+    });
+    await expect(run).rejects.toMatchObject({ code: 'unavailable' });
+    // its own keys are released (asked on its connection, which ran the release first); the one another holder took is left alone
+    expect(await r1.keys('test:lock7:*')).toEqual(['test:lock7:y']);
+    expect(await r1.get('test:lock7:y')).toBe('someone-else');
+  });
+
   it('a claim is taken once until released', async () => {
     const c1 = await claim(r1, 'test:claim', 5_000);
     expect(c1).not.toBeNull();

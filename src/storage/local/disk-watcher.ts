@@ -1,7 +1,8 @@
-import { lstatSync, statSync } from 'node:fs';
+import { lstatSync, statSync, type BigIntStats, type Dir } from 'node:fs';
+import { opendir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
-import { parsePath, workspaceRoot, type BatonPath } from '../../core/paths.js';
+import { childPath, parsePath, workspaceRoot, type BatonPath } from '../../core/paths.js';
 import type { Recorder } from '../../core/recorder.js';
 import type { BatonEvent } from '../../events/event.js';
 import type { EventLog } from '../../events/event-log.js';
@@ -14,6 +15,10 @@ import { etagOf } from './etag.js';
 import { FolderWatches } from './folder-watches.js';
 
 const SETTLE_MS = 1000;
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException)?.code;
+}
 /** How long a path must be quiet before it is checked, so a file being written is seen once, whole. */
 const QUIET_MS = 150;
 /** How many changed paths are judged together, under their locks at once, with one event append. */
@@ -22,6 +27,8 @@ const JUDGE_BATCH = 64;
 const BATCHES_AT_ONCE = 2;
 /** Paths compared with the index per lookup during a rescan. */
 const SCAN_CHUNK = 1000;
+/** A rescan walks on only while fewer paths than this wait to be judged: it keeps pace with the judging. */
+const SCAN_AHEAD = 2048;
 /** Paths whose last recorded etag is remembered; past this many the memory starts over. */
 const RECORDED_MAX = 50_000;
 
@@ -219,9 +226,9 @@ export class DiskWatcher implements OutsideWatcher {
 
   /**
    * Compare the whole tree with the event index and queue every difference to be judged under
-   * its lock. Only the etag is needed to compare, so a file costs one stat (of what a symlink the
-   * walk kept points to, as the driver describes it). The tree and the index are compared a
-   * chunk at a time, so a rescan holds no per-file structure for the whole workspace.
+   * its lock. Only the etag is needed to compare, so a file costs one stat. The tree and the
+   * index are compared a chunk at a time, so a rescan holds no per-file structure for the whole
+   * workspace.
    */
   private async rescan(): Promise<void> {
     const ws = this.def.name;
@@ -236,19 +243,17 @@ export class DiskWatcher implements OutsideWatcher {
         if (known[i] !== c.etag) this.queue.add(c.p);
       });
       chunk = [];
+      await this.queue.room(SCAN_AHEAD);
     };
-    for await (const e of this.driver.walk(workspaceRoot(ws), { after: null, recursive: true })) {
+    for await (const { p, st } of this.files(this.rootDir, workspaceRoot(ws))) {
       if (this.stopped) return;
-      if (e.type !== 'file') continue;
-      const st = statSync(this.absOf(e.path), { bigint: true, throwIfNoEntry: false });
-      if (!st?.isFile()) continue;
       // A file modified a moment ago may still be being written: its folder watch reports it once it
       // settles, and the next pass catches it if the watch does not.
       if (Date.now() - Number(st.mtimeMs) < SETTLE_MS) {
         unsettled = true;
         continue;
       }
-      chunk.push({ p: e.path, etag: etagOf(st) });
+      chunk.push({ p, etag: etagOf(st) });
       if (chunk.length >= SCAN_CHUNK) await flush();
     }
     await flush();
@@ -259,10 +264,52 @@ export class DiskWatcher implements OutsideWatcher {
         const p = this.toBatonPath(full);
         if (p && !lstatSync(this.absOf(p), { throwIfNoEntry: false })?.isFile()) this.queue.add(p);
       }
+      await this.queue.room(SCAN_AHEAD);
     }
     // Done when every difference found has been judged: rescans do not overlap.
     await this.queue.idle();
     if (unsettled && !this.stopped) setTimeout(() => this.rescanSoon(), SETTLE_MS).unref();
+  }
+
+  /**
+   * Every file of the tree with its stat, in no particular order, each folder read once. (The
+   * driver's walk keeps name order for paging, reading a folder again for each page of 512: a
+   * rescan of a folder of 50,000 files would read it a hundred times.) Like that walk it skips
+   * Baton's own files and names no client could address, and follows a symlink only where the
+   * driver resolves it inside the workspace.
+   */
+  private async *files(dirAbs: string, dir: BatonPath): AsyncGenerator<{ p: BatonPath; st: BigIntStats }> {
+    let handle: Dir;
+    try {
+      handle = await opendir(dirAbs, { bufferSize: 256 });
+    } catch (err) {
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return;
+      throw err;
+    }
+    for await (const d of handle) {
+      if (this.stopped) return;
+      let p: BatonPath;
+      try {
+        p = childPath(dir, d.name);
+      } catch {
+        continue;
+      }
+      const abs = join(dirAbs, d.name);
+      let isDir = d.isDirectory();
+      if (d.isSymbolicLink()) {
+        const meta = await this.driver.stat(p).catch(() => null);
+        if (!meta) continue;
+        isDir = meta.type === 'directory';
+      } else if (!isDir && !d.isFile()) {
+        continue;
+      }
+      if (isDir) {
+        yield* this.files(abs, p);
+        continue;
+      }
+      const st = statSync(abs, { bigint: true, throwIfNoEntry: false });
+      if (st?.isFile()) yield { p, st };
+    }
   }
 
   private toBatonPath(full: string): BatonPath | null {

@@ -1,5 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { lstat, opendir } from 'node:fs/promises';
+import { lstatSync, watch, type FSWatcher } from 'node:fs';
+import { opendir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 export interface FolderWatchHandlers {
@@ -77,15 +77,26 @@ export class FolderWatches {
     if (this.skip(abs)) return;
     this.on.change(abs);
     // Creations, removals and renames come as 'rename': the only events that can add or remove a folder.
-    if (event === 'rename') void this.track(abs);
+    if (event === 'rename') this.track(abs);
   }
 
-  private async track(abs: string): Promise<void> {
-    const st = await lstat(abs).catch(() => null);
+  /**
+   * A burst of new files is one 'rename' each: the lstat that tells a new folder from a file is
+   * made synchronously (microseconds), not as a thread-pool round trip and a promise per file.
+   */
+  private track(abs: string): void {
+    let st;
+    try {
+      st = lstatSync(abs, { throwIfNoEntry: false });
+    } catch {
+      st = undefined;
+    }
     if (st?.isDirectory()) {
       if (this.watches.has(abs)) return;
-      await this.add(abs);
-      this.on.folder(abs);
+      void this.add(abs).then(
+        () => this.on.folder(abs),
+        (err: unknown) => this.on.lost(err),
+      );
     } else if (this.watches.has(abs)) {
       this.drop(abs);
     }
