@@ -32,7 +32,7 @@ export class InvalidatedCache<V> {
 
   /** Subscribe on a connection of its own; until the subscription is confirmed, every `get` reads Redis. */
   async start(redis: Redis): Promise<void> {
-    const sub = redis.duplicate({ autoResubscribe: false, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: false });
+    const sub = redis.duplicate({ autoResubscribe: false, enableOfflineQueue: false, lazyConnect: true });
     this.subscriber = sub;
     const drop = () => this.reset(false);
     sub.on('error', drop);

@@ -66,7 +66,7 @@ export class EventLog {
 
   /** One subscriber connection per process wakes every long-poll and SSE stream. */
   async start(): Promise<void> {
-    this.subscriber = this.redis.duplicate({ enableAutoPipelining: false });
+    this.subscriber = this.redis.duplicate();
     this.subscriber.on('error', () => undefined);
     await this.subscriber.subscribe(NOTIFY_CHANNEL);
     this.subscriber.on('message', (_ch: string, msg: string) => {

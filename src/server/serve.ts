@@ -71,9 +71,7 @@ export async function startBaton(settings: Settings, opts: { onAdminToken?: (tok
 
   const privateRedis = settings.redisUrl ? null : new PrivateRedis(join(sys, 'redis'));
   const redisUrl = settings.redisUrl ?? (await privateRedis!.start());
-  // Auto-pipelining sends the commands issued in one turn of the event loop in one write: under
-  // concurrent requests that is one syscall (and one wake-up of Redis) for many commands.
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, enableAutoPipelining: true });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   try {
     await redis.connect();

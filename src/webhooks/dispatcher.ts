@@ -55,7 +55,7 @@ export class Dispatcher {
     private readonly workspaces: () => string[],
     private readonly log: Logger,
   ) {
-    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.connection.on('error', () => undefined);
     this.queue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: this.connection, prefix: BULL_PREFIX });
   }
