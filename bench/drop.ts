@@ -212,6 +212,8 @@ export async function dropToWebhook(ctx: Ctx): Promise<Section> {
         unit: 's',
         baton: { p50: complete ? lastMs / 1000 : null },
         floor: { p50: fOn.allMs === null ? null : fOn.allMs / 1000, what: `chokidar awf on${fOn.missed ? `, missed ${fOn.missed}` : ''}` },
+        target: '≤ 2× the floor, 0 lost, 0 duplicated',
+        met: complete && fOn.allMs !== null ? lastMs <= 2 * fOn.allMs && dups.extra === 0 : null,
         note:
           `${complete ? `lost 0` : `only ${deliveredAtLimit.toLocaleString('en-US')} delivered (${recorded.toLocaleString('en-US')} events recorded) within the ${limit / 1000} s limit; the rest still pending, not counted as lost`}, ` +
           `duplicates ${dups.extra} (same id ${dups.sameId}, new id ${dups.otherId})` +

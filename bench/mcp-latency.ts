@@ -57,6 +57,13 @@ export async function mcpLatency(ctx: Ctx): Promise<Section> {
     };
     const ms = (x: number | null) => (x === null ? '—' : x.toFixed(2));
     const times = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
+    /** The issue's bar for `/mcp` against the reference server, per tool. */
+    const TARGET: Record<string, { text: string; factor: number }> = {
+      read_text_file: { text: '≤ 1.5× the reference', factor: 1.5 },
+      write_file: { text: '≤ 2× the reference', factor: 2 },
+      list_directory: { text: '≤ 2× the reference', factor: 2 },
+      search_files: { text: '≥ 10× faster than the reference', factor: 0.1 },
+    };
     const sum = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
     const rows: Row[] = [];
     for (const op of ops) {
@@ -72,6 +79,8 @@ export async function mcpLatency(ctx: Ctx): Promise<Section> {
           unit: 'ms',
           baton: bstdio,
           floor: { ...ref, what: 'reference server, stdio' },
+          target: `adds ≤ 0.5 ms to /mcp (adds ${bstdio.p50 !== null && bhttp.p50 !== null ? (bstdio.p50 - bhttp.p50).toFixed(2) : '—'} ms)`,
+          met: bstdio.p50 !== null && bhttp.p50 !== null ? bstdio.p50 - bhttp.p50 <= 0.5 : null,
           note: `${op.calls} calls${ctx.quick ? ' (quick mode)' : ''}; ${noops}`,
         },
         {
@@ -88,6 +97,8 @@ export async function mcpLatency(ctx: Ctx): Promise<Section> {
           unit: 'ms',
           baton: bhttp,
           floor: { ...ref, what: 'reference server, stdio' },
+          target: TARGET[op.tool]!.text,
+          met: bhttp.p50 !== null && ref.p50 !== null ? bhttp.p50 <= TARGET[op.tool]!.factor * ref.p50 : null,
         },
         {
           group: '5',

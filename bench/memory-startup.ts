@@ -157,6 +157,8 @@ export async function memoryAndStartup(ctx: Ctx): Promise<Section> {
         unit: 'MiB',
         baton: { p50: idlePeak },
         floor: { p50: bareRss, what: 'idle bare node http server' },
+        target: '≤ 150 MiB',
+        met: Number.isFinite(idlePeak) ? idlePeak <= 150 : null,
       },
       {
         group: '7',
@@ -172,6 +174,8 @@ export async function memoryAndStartup(ctx: Ctx): Promise<Section> {
         unit: 'MiB',
         baton: { p50: searchPeak },
         floor: { p50: bareRss, what: 'idle bare node http server' },
+        target: '≤ 200 MiB',
+        met: Number.isFinite(searchPeak) ? searchPeak <= 200 : null,
         note: `${search.files.toLocaleString('en-US')} results in ${search.pages} pages, ${(search.ms / 1000).toFixed(1)} s${search.complete ? '' : ' (INCOMPLETE)'}${canReset ? '' : '; peak not reset between phases'}`,
       },
       { group: '7', metric: `time to list all ${files} files`, unit: 's', baton: { p50: list.complete ? list.ms / 1000 : null }, floor: { p50: walkMs / 1000, what: 'opendir walk + stat, one process' } },
