@@ -11,7 +11,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   const declared = Number(c.req.header('content-length') ?? 0);
   if (declared > MAX_JSON_BYTES) throw new BatonError('payload_too_large', `JSON bodies are limited to ${MAX_JSON_BYTES} bytes`);
-  const bytes = await readCapped(requestBody(c), MAX_JSON_BYTES);
+  const bytes = await readCapped(requestBody(c), MAX_JSON_BYTES, `JSON bodies are limited to ${MAX_JSON_BYTES} bytes`);
   let text: string;
   try {
     // Fatal: a lenient decoder would turn invalid bytes into U+FFFD and, say, rename a file to
@@ -40,7 +40,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
  * and must not be buffered whole before its size is judged. A refused body is left flowing to
  * nobody, so the rest of it is discarded as it arrives and the connection stays usable.
  */
-function readCapped(body: Readable, max: number): Promise<Buffer> {
+export function readCapped(body: Readable, max: number, tooLarge: string): Promise<Buffer> {
   if (body.errored) return Promise.reject(bodyCutOff());
   if (body.readableEnded) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve, reject) => {
@@ -55,7 +55,7 @@ function readCapped(body: Readable, max: number): Promise<Buffer> {
       size += chunk.length;
       if (size <= max) return void chunks.push(chunk);
       stop();
-      reject(new BatonError('payload_too_large', `JSON bodies are limited to ${max} bytes`));
+      reject(new BatonError('payload_too_large', tooLarge));
     };
     const onEnd = () => {
       stop();

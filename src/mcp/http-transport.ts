@@ -3,6 +3,8 @@ import { Hono, type Context } from 'hono';
 import { BatonError } from '../core/errors.js';
 import { requirePrincipal } from '../core/context.js';
 import type { AppEnv } from '../http/env.js';
+import { readCapped } from '../http/json-body.js';
+import { requestBody } from '../http/request-body.js';
 import type { Core } from '../server/core.js';
 import type { Principal } from '../auth/principal.js';
 import { CoreBackend } from './core-backend.js';
@@ -66,25 +68,16 @@ function checkOrigin(c: Context<AppEnv>, host: string, allowed: { any: boolean; 
 }
 
 /**
- * The request body, read from Node's request itself: going through the web `Request` would have
- * @hono/node-server build one (headers, a web stream over the socket) for every call. The bytes
- * are left on the request as `rawBody`, from which the adapter builds that `Request` should the
- * SDK's transport still ask for it.
+ * The request body, read from Node's request itself (see requestBody) with the JSON bodies' cap.
+ * The bytes are left on the request as `rawBody`, from which @hono/node-server builds the web
+ * `Request` should the SDK's transport still ask for it.
  */
 async function readBody(c: Context<AppEnv>, limit: number): Promise<string> {
+  const tooLarge = `MCP requests are limited to ${limit} bytes`;
   const declared = Number(c.req.header('content-length') ?? 0);
-  if (declared > limit) throw new BatonError('payload_too_large', `MCP requests are limited to ${limit} bytes`);
+  if (declared > limit) throw new BatonError('payload_too_large', tooLarge);
+  const bytes = await readCapped(requestBody(c), limit, tooLarge);
   const incoming = (c.env as Partial<AppEnv['Bindings']> | undefined)?.incoming;
-  const body: AsyncIterable<Uint8Array> | null = incoming ?? (c.req.raw.body as unknown as AsyncIterable<Uint8Array> | null);
-  if (!body) return '';
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const chunk of body) {
-    n += chunk.byteLength;
-    if (n > limit) throw new BatonError('payload_too_large', `MCP requests are limited to ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  const bytes = Buffer.concat(chunks, n);
   if (incoming) Object.assign(incoming, { rawBody: bytes });
   return bytes.toString('utf8');
 }
