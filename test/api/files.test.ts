@@ -267,6 +267,25 @@ describe('GET /v1/list', () => {
     expectError(await api.list('/demo/events/many', '?cursor=%%%garbage'), 400, 'bad_request');
   });
 
+  it('pages through a folder too big to be read whole in one scan, in name order, each entry once', async () => {
+    // Past a few thousand entries a folder is scanned once per batch rather than read whole.
+    const dir = join(baton.dataDir, 'demo/events/huge');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    const names = Array.from({ length: 9000 }, (_, i) => `h${String((i * 7919) % 9000).padStart(4, '0')}`);
+    for (const n of names) writeFileSync(join(dir, n), 'h');
+    writeFileSync(join(dir, 'sub', 'inner.txt'), 'i');
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await api.list('/demo/events/huge', `?recursive=1&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(r.status).toBe(200);
+      seen.push(...(r.json.entries as any[]).map((e) => e.path));
+      cursor = r.json.cursor;
+    } while (cursor !== null);
+    const expected = [...names.sort().map((n) => `/demo/events/huge/${n}`), '/demo/events/huge/sub', '/demo/events/huge/sub/inner.txt'];
+    expect(seen).toEqual(expected);
+  });
+
   it('listing a missing folder is not_found; listing a file is a 4xx', async () => {
     expectError(await api.list('/demo/no-such-folder'), 404, 'not_found');
     await api.put('/demo/outbox/file-not-dir.txt', 'x');

@@ -459,7 +459,7 @@ export class LocalBackend implements StorageBackend {
         if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return;
         throw err;
       }
-      for (const d of batch) {
+      for (const d of batch.entries) {
         let child: BatonPath;
         try {
           child = childPath(dir, d.name);
@@ -495,8 +495,8 @@ export class LocalBackend implements StorageBackend {
           yield* this.listDir(child, resuming ? after!.slice(1) : null, opts);
         }
       }
-      if (batch.length < WALK_BATCH) return;
-      cursor = batch[batch.length - 1]!.name;
+      if (!batch.rest) return;
+      cursor = batch.entries[batch.entries.length - 1]!.name;
       resumeInside = false;
       after = null;
     }
