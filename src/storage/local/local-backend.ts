@@ -51,16 +51,27 @@ class TempFile implements Spooled {
   /** Renamed into place: nothing left to remove (an unlink would only fail, at a cost). */
   placed = false;
 
+  /**
+   * @param flushed settles when the bytes are on disk (and the file closed); `put` waits for
+   *   it, so nothing is linked into place before it is durable, while the caller takes the path
+   *   lock and reads the heads meanwhile.
+   */
   constructor(
     readonly path: string,
     readonly st: BigIntStats,
-  ) {}
+    readonly flushed: Promise<void>,
+  ) {
+    // Awaited by put; a spool dropped before that (a failed precondition) must not leave the
+    // rejection unobserved.
+    flushed.catch(() => undefined);
+  }
 
   get size(): number {
     return Number(this.st.size);
   }
 
   async discard(): Promise<void> {
+    await this.flushed.catch(() => undefined);
     if (!this.placed) await unlink(this.path).catch(() => undefined);
   }
 }
@@ -240,6 +251,7 @@ export class LocalBackend implements StorageBackend {
     const tmp = this.tmpPath('w');
     const fd = await openFd(tmp, 'wx');
     let size = 0;
+    let st: BigIntStats;
     try {
       for await (const chunk of body) {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
@@ -248,15 +260,15 @@ export class LocalBackend implements StorageBackend {
         let off = 0;
         while (off < buf.byteLength) off += writeSync(fd, buf, off);
       }
-      await fsyncFd(fd);
-      return new TempFile(tmp, fstatSync(fd, { bigint: true }));
+      st = fstatSync(fd, { bigint: true });
     } catch (err) {
+      closeSync(fd);
       body.destroy();
       await unlink(tmp).catch(() => undefined);
       throw err;
-    } finally {
-      closeSync(fd);
     }
+    // The flush is the slowest step of a small write: it runs while the caller locks the path.
+    return new TempFile(tmp, st, fsyncFd(fd).finally(() => closeSync(fd)));
   }
 
   async spoolVersion(p: BatonPath, version: number): Promise<Spooled> {
@@ -268,12 +280,14 @@ export class LocalBackend implements StorageBackend {
       throw err;
     }
     const fd = openSync(tmp, 'r');
+    let st: BigIntStats;
     try {
-      await fsyncFd(fd);
-      return new TempFile(tmp, fstatSync(fd, { bigint: true }));
-    } finally {
+      st = fstatSync(fd, { bigint: true });
+    } catch (err) {
       closeSync(fd);
+      throw err;
     }
+    return new TempFile(tmp, st, fsyncFd(fd).finally(() => closeSync(fd)));
   }
 
   async prepareCreate(p: BatonPath): Promise<void> {
@@ -305,6 +319,7 @@ export class LocalBackend implements StorageBackend {
   async put(p: BatonPath, src: Spooled, opts: PutOptions): Promise<FileHead | 'exists'> {
     const tmp = src as TempFile;
     const abs = this.abs(p);
+    await tmp.flushed;
     if (opts.createOnly) {
       try {
         await link(tmp.path, abs);
