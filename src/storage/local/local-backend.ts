@@ -26,10 +26,11 @@ import type { ObserveContext, OutsideWatcher, StorageDriver, WalkOptions } from 
 import { RedisPathLocks } from '../redis-path-locks.js';
 import { DiskWatcher } from './disk-watcher.js';
 import { etagOf } from './etag.js';
-import { fsyncFd, openFd } from './fsync.js';
+import { fsyncFd } from './fsync.js';
 import { GroupSync } from './group-sync.js';
 import { PathHistory } from './history.js';
 import { selectSorted } from './sorted-dir.js';
+import { SpareFiles } from './spare-files.js';
 
 const META_DIR = '.baton';
 const WALK_BATCH = 512;
@@ -93,6 +94,7 @@ export class LocalBackend implements StorageBackend {
   private realRoot = '';
   private readonly tmpDir: string;
   private readonly historyDir: string;
+  private readonly spareFiles: SpareFiles;
   private readonly locks: RedisPathLocks;
   private readonly folderSync = new GroupSync();
 
@@ -103,6 +105,7 @@ export class LocalBackend implements StorageBackend {
   ) {
     this.tmpDir = join(root, META_DIR, 'tmp');
     this.historyDir = join(root, META_DIR, 'history');
+    this.spareFiles = new SpareFiles(this.tmpDir, 'w');
     // Replicas sharing the data directory (or an NFS mount of it) take the same Redis lock per
     // path; inside one process callers queue on a mutex first. A crashed holder blocks its
     // paths for LOCK_TTL_MS at most.
@@ -114,6 +117,7 @@ export class LocalBackend implements StorageBackend {
     this.realRoot = await realpath(this.root);
     for (const d of ['tmp', 'history']) await mkdir(join(this.realRoot, META_DIR, d), { recursive: true });
     await this.sweepTemp();
+    this.spareFiles.fill();
   }
 
   async check(): Promise<void> {
@@ -124,7 +128,9 @@ export class LocalBackend implements StorageBackend {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.spareFiles.close();
+  }
 
   observe(store: StorageDriver, ctx: ObserveContext): OutsideWatcher {
     return new DiskWatcher(ctx, store, this.realRoot);
@@ -248,8 +254,7 @@ export class LocalBackend implements StorageBackend {
   }
 
   async spool(body: Readable, opts: { maxBytes: number }): Promise<Spooled> {
-    const tmp = this.tmpPath('w');
-    const fd = await openFd(tmp, 'wx');
+    const { path: tmp, fd } = await this.spareFiles.take();
     let size = 0;
     let st: BigIntStats;
     try {
