@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsc, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { closeSync, constants as fsc, fstatSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { PathLog } from '../backend.js';
 import { formatVersionLog, parseVersionLog, type VersionRecord } from '../version-log.js';
 import { fdatasyncFd, openFd } from './fsync.js';
+
+/** An empty log in a folder of its own, open for appending, made ahead of need. */
+export interface SpareLog {
+  dir: string;
+  fd: number;
+}
 
 /**
  * The version history of one path, kept under `<root>/.baton/history/<hh>/<sha256>/`: an
@@ -17,10 +23,17 @@ export class PathHistory implements PathLog {
   /** `latest` found no log: the first append creates it without probing for it first. */
   private absent = false;
 
-  constructor(historyRoot: string, rel: string) {
+  static readonly LOG_NAME = 'log.jsonl';
+
+  /** @param spare a made-ahead log to rename into place for a path written the first time, if one is ready */
+  constructor(
+    historyRoot: string,
+    rel: string,
+    private readonly spare: () => SpareLog | null = () => null,
+  ) {
     const h = createHash('sha256').update(rel).digest('hex');
     this.dir = join(historyRoot, h.slice(0, 2), h);
-    this.logFile = join(this.dir, 'log.jsonl');
+    this.logFile = join(this.dir, PathHistory.LOG_NAME);
   }
 
   blob(version: number): string {
@@ -87,10 +100,25 @@ export class PathHistory implements PathLog {
   }
 
   /**
-   * Make the log and its folders off the event loop: creating entries waits on the filesystem
-   * journal, which under a stream of fsyncs can take a millisecond.
+   * Make the log and its folders. Creating entries waits on the filesystem journal, which under
+   * a stream of fsyncs can take a millisecond: a spare log made ahead is renamed into place
+   * instead (the folder of the path's hash level nearly always exists), and otherwise they are
+   * made off the event loop.
    */
   private async create(): Promise<number> {
+    const spare = this.spare();
+    if (spare) {
+      try {
+        mkdirSync(dirname(this.dir), { recursive: true });
+        // Refused if the folder is there and holds kept bytes: then the log is made in it.
+        renameSync(spare.dir, this.dir);
+        this.absent = false;
+        return spare.fd;
+      } catch {
+        closeSync(spare.fd);
+        void rm(spare.dir, { recursive: true, force: true }).catch(() => undefined);
+      }
+    }
     await mkdir(this.dir, { recursive: true });
     const fd = await openFd(this.logFile, 'a');
     this.absent = false;

@@ -26,11 +26,11 @@ import type { ObserveContext, OutsideWatcher, StorageDriver, WalkOptions } from 
 import { RedisPathLocks } from '../redis-path-locks.js';
 import { DiskWatcher } from './disk-watcher.js';
 import { etagOf } from './etag.js';
-import { fsyncFd } from './fsync.js';
+import { fsyncFd, openFd } from './fsync.js';
 import { GroupSync } from './group-sync.js';
-import { PathHistory } from './history.js';
+import { PathHistory, type SpareLog } from './history.js';
 import { selectSorted } from './sorted-dir.js';
-import { SpareFiles } from './spare-files.js';
+import { Spares } from './spares.js';
 
 const META_DIR = '.baton';
 const WALK_BATCH = 512;
@@ -94,7 +94,10 @@ export class LocalBackend implements StorageBackend {
   private realRoot = '';
   private readonly tmpDir: string;
   private readonly historyDir: string;
-  private readonly spareFiles: SpareFiles;
+  /** Empty temp files, open for writing, for the next bodies. */
+  private readonly spareFiles: Spares<{ path: string; fd: number }>;
+  /** Empty version logs in folders of their own, for the next paths written the first time. */
+  private readonly spareLogs: Spares<SpareLog>;
   private readonly locks: RedisPathLocks;
   private readonly folderSync = new GroupSync();
 
@@ -105,7 +108,27 @@ export class LocalBackend implements StorageBackend {
   ) {
     this.tmpDir = join(root, META_DIR, 'tmp');
     this.historyDir = join(root, META_DIR, 'history');
-    this.spareFiles = new SpareFiles(this.tmpDir, 'w');
+    this.spareFiles = new Spares(
+      async () => {
+        const path = this.tmpPath('w');
+        return { path, fd: await openFd(path, 'wx') };
+      },
+      async (f) => {
+        closeSync(f.fd);
+        await unlink(f.path);
+      },
+    );
+    this.spareLogs = new Spares(
+      async () => {
+        const dir = this.tmpPath('h');
+        await mkdir(dir);
+        return { dir, fd: await openFd(join(dir, PathHistory.LOG_NAME), 'a') };
+      },
+      async (l) => {
+        closeSync(l.fd);
+        await rm(l.dir, { recursive: true, force: true });
+      },
+    );
     // Replicas sharing the data directory (or an NFS mount of it) take the same Redis lock per
     // path; inside one process callers queue on a mutex first. A crashed holder blocks its
     // paths for LOCK_TTL_MS at most.
@@ -118,6 +141,7 @@ export class LocalBackend implements StorageBackend {
     for (const d of ['tmp', 'history']) await mkdir(join(this.realRoot, META_DIR, d), { recursive: true });
     await this.sweepTemp();
     this.spareFiles.fill();
+    this.spareLogs.fill();
   }
 
   async check(): Promise<void> {
@@ -129,7 +153,7 @@ export class LocalBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {
-    await this.spareFiles.close();
+    await Promise.all([this.spareFiles.close(), this.spareLogs.close()]);
   }
 
   observe(store: StorageDriver, ctx: ObserveContext): OutsideWatcher {
@@ -244,7 +268,7 @@ export class LocalBackend implements StorageBackend {
   }
 
   private history(p: BatonPath): PathHistory {
-    return new PathHistory(this.historyDir, p.rel);
+    return new PathHistory(this.historyDir, p.rel, () => this.spareLogs.take());
   }
 
   // ---- writes -----------------------------------------------------------------------------
@@ -254,7 +278,9 @@ export class LocalBackend implements StorageBackend {
   }
 
   async spool(body: Readable, opts: { maxBytes: number }): Promise<Spooled> {
-    const { path: tmp, fd } = await this.spareFiles.take();
+    const spare = this.spareFiles.take();
+    const tmp = spare?.path ?? this.tmpPath('w');
+    const fd = spare?.fd ?? (await openFd(tmp, 'wx'));
     let size = 0;
     let st: BigIntStats;
     try {
