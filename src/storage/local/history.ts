@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsc, fstatSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { closeSync, constants as fsc, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PathLog } from '../backend.js';
 import { formatVersionLog, parseVersionLog, type VersionRecord } from '../version-log.js';
@@ -100,18 +100,18 @@ export class PathHistory implements PathLog {
   }
 
   /**
-   * Make the log and its folders. Creating entries waits on the filesystem journal, which under
-   * a stream of fsyncs can take a millisecond: a spare log made ahead is renamed into place
-   * instead (the folder of the path's hash level nearly always exists), and otherwise they are
-   * made off the event loop.
+   * Make the log and its folders, off the event loop: creating entries waits on the filesystem
+   * journal, which under a stream of fsyncs can take a millisecond. A spare log made ahead is
+   * renamed into place instead, which waits less (the folder of the path's hash level nearly
+   * always exists).
    */
   private async create(): Promise<number> {
     const spare = this.spare();
     if (spare) {
       try {
-        mkdirSync(dirname(this.dir), { recursive: true });
+        await mkdir(dirname(this.dir), { recursive: true });
         // Refused if the folder is there and holds kept bytes: then the log is made in it.
-        renameSync(spare.dir, this.dir);
+        await rename(spare.dir, this.dir);
         this.absent = false;
         return spare.fd;
       } catch {
