@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { BatonError } from '../core/errors.js';
+import { BufferedBody } from '../storage/buffered-body.js';
 import type { FileStream } from './backend.js';
 
 /** Files larger than this are not returned whole through MCP: use head/tail, or REST. */
@@ -17,6 +18,10 @@ export async function readAll(f: FileStream, max = MAX_MCP_READ_BYTES): Promise<
   if (f.info.size > max) {
     f.close();
     throw tooLarge(f.info.path, f.info.size);
+  }
+  if (f.body instanceof BufferedBody && f.body.bytes.byteLength <= max) {
+    f.close();
+    return f.body.bytes;
   }
   const chunks: Buffer[] = [];
   let n = 0;

@@ -9,6 +9,7 @@ import { parsePath, type BatonPath } from '../core/paths.js';
 import type { Recorder } from '../core/recorder.js';
 import { newEvent, type BatonEvent, type EventType, type NewEvent } from '../events/event.js';
 import type { Metrics } from '../observability/metrics.js';
+import { BufferedBody } from '../storage/buffered-body.js';
 import type { EntryMeta } from '../storage/driver.js';
 import { inQueue, notAQueue, requireTicket, ticketPathOf, type TicketPath } from '../tickets/queue-path.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
@@ -226,6 +227,7 @@ export class TicketService {
 }
 
 async function textOf(body: Readable): Promise<string> {
+  if (body instanceof BufferedBody) return body.bytes.toString('utf8');
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');

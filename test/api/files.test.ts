@@ -101,6 +101,16 @@ describe('PUT /v1/files', () => {
     const g = await api.get('/demo/inbox/empty.txt');
     expect(g.status).toBe(200);
     expect(g.text).toBe('');
+
+    // Small files are read in one call, larger ones streamed: both come back byte for byte.
+    for (const size of [64 * 1024, 64 * 1024 + 1, 300 * 1024]) {
+      const big = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) big[i] = (i * 31 + (i >> 8)) % 256;
+      expect((await api.put(`/demo/inbox/sized-${size}.bin`, big, { 'content-type': 'application/octet-stream' })).status).toBe(201);
+      const back = await fetch(`${baton.url}/v1/files/demo/inbox/sized-${size}.bin`, { headers: { authorization: `Bearer ${baton.adminToken}` } });
+      expect(back.status).toBe(200);
+      expect(Buffer.from(await back.arrayBuffer()).equals(big), `size ${size}`).toBe(true);
+    }
   });
 
   it('creates missing parent folders', async () => {

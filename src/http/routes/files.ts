@@ -5,6 +5,7 @@ import { BatonError } from '../../core/errors.js';
 import { parseUrlPath, type BatonPath } from '../../core/paths.js';
 import type { Core } from '../../server/core.js';
 import { deleteResponse, writeResponse } from '../../service/responses.js';
+import { BufferedBody } from '../../storage/buffered-body.js';
 import type { EntryMeta } from '../../storage/driver.js';
 import type { AppEnv } from '../env.js';
 import { bodyCutOff, intQuery } from '../json-body.js';
@@ -78,6 +79,7 @@ export function filesRoutes(core: Core) {
       body.destroy();
       return c.body(null, 304, { ETag: quoteEtag(entry.etag) });
     }
+    if (body instanceof BufferedBody) return c.body(body.bytes as Uint8Array<ArrayBuffer>, 200, fileHeaders(entry));
     return c.body(Readable.toWeb(body) as ReadableStream, 200, fileHeaders(entry));
   });
 

@@ -8,6 +8,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readSync,
   realpathSync,
   renameSync,
   statSync,
@@ -19,6 +20,7 @@ import { copyFile, link, lstat, mkdir, readdir, realpath, rename, rm, rmdir, sta
 import { dirname as osDirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
+import { BufferedBody } from '../buffered-body.js';
 import { BatonError } from '../../core/errors.js';
 import { childPath, type BatonPath } from '../../core/paths.js';
 import type { FileHead, Head, HeldLock, ListedEntry, PathLog, PutOptions, RenameOptions, Spooled, StorageBackend } from '../backend.js';
@@ -33,6 +35,11 @@ import { selectSorted } from './sorted-dir.js';
 import { Spares } from './spares.js';
 
 const META_DIR = '.baton';
+/**
+ * Files up to this size are read in one synchronous call when opened for reading: a stream
+ * costs several thread-pool round trips, far more than reading a few kilobytes from the cache.
+ */
+const SMALL_FILE = 64 * 1024;
 const WALK_BATCH = 512;
 /** How long a path lock outlives a holder that stopped renewing it (a crashed process). */
 const LOCK_TTL_MS = 5_000;
@@ -237,9 +244,9 @@ export class LocalBackend implements StorageBackend {
   }
 
   async get(p: BatonPath): Promise<{ head: FileHead; body: Readable } | 'directory' | null> {
-    const st = this.resolveExisting(p);
-    if (!st) return null;
-    if (st.isDirectory()) return 'directory';
+    const found = this.resolveExisting(p);
+    if (!found) return null;
+    if (found.isDirectory()) return 'directory';
     // Stat through the open handle: the head then describes exactly the bytes streamed, even
     // if a writer renames a new file into place meanwhile.
     let fd: number;
@@ -250,11 +257,18 @@ export class LocalBackend implements StorageBackend {
       if (errno(err) !== 'ELOOP') throw err;
       fd = openSync(realpathSync.native(this.abs(p)), 'r');
     }
+    let st: BigIntStats;
     try {
-      return { head: fileHead(fstatSync(fd, { bigint: true })), body: createReadStream('', { fd, autoClose: true }) };
+      st = fstatSync(fd, { bigint: true });
     } catch (err) {
       closeSync(fd);
       throw err;
+    }
+    if (st.size > SMALL_FILE) return { head: fileHead(st), body: createReadStream('', { fd, autoClose: true }) };
+    try {
+      return { head: fileHead(st), body: new BufferedBody(readWhole(fd, Number(st.size))) };
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -582,6 +596,18 @@ export class LocalBackend implements StorageBackend {
       if (st && st.mtimeMs < cutoff) await rm(file, { force: true, recursive: true });
     }
   }
+}
+
+/** The first `size` bytes of an open file (fewer if it was cut meanwhile). */
+function readWhole(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const n = readSync(fd, buf, got, size - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === size ? buf : buf.subarray(0, got);
 }
 
 function fileHead(st: BigIntStats): FileHead {
