@@ -147,8 +147,6 @@ export class LocalBackend implements StorageBackend {
     this.realRoot = await realpath(this.root);
     for (const d of ['tmp', 'history']) await mkdir(join(this.realRoot, META_DIR, d), { recursive: true });
     await this.sweepTemp();
-    this.spareFiles.fill();
-    this.spareLogs.fill();
   }
 
   async check(): Promise<void> {

@@ -1,5 +1,8 @@
-/** How many are kept ready; a burst past this many makes the rest on the spot. */
-const DEFAULT_COUNT = 8;
+/**
+ * How many are kept ready; a burst past this many makes the rest on the spot. Each spare holds a
+ * file descriptor, per workspace, so the pool stays small.
+ */
+const DEFAULT_COUNT = 4;
 /**
  * A spare older than this is dropped, not used: another replica's start-up sweeps temp files a
  * day old, and must never take one this process still means to move into place.
@@ -23,7 +26,10 @@ export class Spares<T> {
     private readonly count = DEFAULT_COUNT,
   ) {}
 
-  /** A spare, or null when none is ready (the caller makes its own); starts making more. */
+  /**
+   * A spare, or null when none is ready (the caller makes its own); starts making more. The
+   * first call starts the pool, so a workspace nobody writes to holds none.
+   */
   take(): T | null {
     const now = Date.now();
     let spare = this.ready.pop();
@@ -36,7 +42,7 @@ export class Spares<T> {
   }
 
   /** Make spares up to the count, in the background. */
-  fill(): void {
+  private fill(): void {
     if (this.making || this.closed) return;
     this.making = (async () => {
       while (!this.closed && this.ready.length < this.count) {
