@@ -131,11 +131,12 @@ export interface StorageDriver {
   /** The last recorded version of a path (who wrote it, with which etag), or null. */
   lastRecord(path: BatonPath): Promise<VersionInfo | null>;
   /**
-   * Holding the path's lock, after an observer reported a change made outside Baton: put that
-   * state in the version log (a record for foreign bytes, a tombstone for a foreign removal), so
-   * the next version gets the next number.
+   * Holding the paths' locks, before an observer reports changes made outside Baton: put the
+   * states `observedState` just returned for them in their version logs (a record for foreign
+   * bytes, a tombstone for a foreign removal), durably, so the next version gets the next number
+   * and an event never names a version the log could lose. Reads nothing again.
    */
-  noteOutsideChange(path: BatonPath): Promise<void>;
+  noteOutsideChanges(observed: ReadonlyArray<{ path: BatonPath; state: ObservedState }>): Promise<void>;
   /**
    * Holding the path's lock: what an observer should report about a path it saw change, or
    * null when a folder is there (a walk reports what is in it).

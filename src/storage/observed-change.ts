@@ -1,7 +1,7 @@
 import type { BatonPath } from '../core/paths.js';
 import type { AppendOptions } from '../events/event-log.js';
 import { newEvent, type BatonEvent, type NewEvent } from '../events/event.js';
-import type { EntryMeta, ObserveContext, StorageDriver } from './driver.js';
+import type { EntryMeta, ObservedState, ObserveContext, StorageDriver } from './driver.js';
 import type { WorkspaceDefinition } from '../workspaces/definition.js';
 
 /**
@@ -29,24 +29,27 @@ function observedEvent(
  * Judge a path an observer saw change, holding the path's lock (the lock Baton's own writes
  * hold until their event is recorded), and report it if its last event does not already
  * describe it. So a Baton write is never re-reported, and a change seen twice (a notification
- * and a rescan, or two replicas in turn) is reported once. The version log then records the
- * change, so the next version gets the next number and foreign bytes stay restorable.
+ * and a rescan, or two replicas in turn) is reported once. The version log records the change
+ * first, durably, so the next version gets the next number, foreign bytes stay restorable, and
+ * a crash between the two leaves a record the next look reports, never an event without one.
  */
 export function reportOutsideChange(driver: StorageDriver, ctx: ObserveContext, p: BatonPath): Promise<BatonEvent | null> {
   return driver.withPathLock([p], async () => {
     const [state, indexed] = await Promise.all([driver.observedState(p), ctx.events.indexed(ctx.def.name, p.full)]);
     if (!state) return null;
     const ev = observedEvent(ctx.def, p, indexed, state);
-    const event = ev ? await ctx.recorder.emit(ev.input, ev.opts) : null;
-    if (event) await driver.noteOutsideChange(p);
-    return event;
+    if (!ev) return null;
+    await driver.noteOutsideChanges([{ path: p, state }]);
+    return ctx.recorder.emit(ev.input, ev.opts);
   });
 }
 
 /**
  * `reportOutsideChange` for a burst of paths (distinct, of one workspace), judged by the same
  * rule under the same locks, all held at once: one index lookup and one event append for the
- * whole batch, and one enqueue of their deliveries, rather than a round trip of each per path.
+ * whole batch, one noting of their versions (the logs' appends all in flight at once, each
+ * path's log being its own file), and one enqueue of their deliveries, rather than a round
+ * trip of each per path.
  * The locks are taken in one sorted order, as every multi-path holder takes them, so batches
  * and moves cannot wait on each other in a cycle. Returns the events recorded.
  */
@@ -60,15 +63,14 @@ export function reportOutsideChanges(driver: StorageDriver, ctx: ObserveContext,
         paths.map((p) => p.full),
       ),
     ]);
-    const judged: Array<{ p: BatonPath; ev: { input: NewEvent; opts: AppendOptions } }> = [];
-    paths.forEach((p, i) => {
+    const judged: Array<{ path: BatonPath; state: ObservedState; ev: { input: NewEvent; opts: AppendOptions } }> = [];
+    paths.forEach((path, i) => {
       const state = states[i];
-      const ev = state ? observedEvent(ctx.def, p, indexed[i] ?? null, state) : null;
-      if (ev) judged.push({ p, ev });
+      const ev = state ? observedEvent(ctx.def, path, indexed[i] ?? null, state) : null;
+      if (state && ev) judged.push({ path, state, ev });
     });
+    await driver.noteOutsideChanges(judged);
     const events = await ctx.recorder.emitMany(judged.map((j) => j.ev));
-    const reported = judged.filter((_, i) => events[i] !== null);
-    await Promise.all(reported.map((j) => driver.noteOutsideChange(j.p)));
     return events.filter((e): e is BatonEvent => e !== null);
   });
 }

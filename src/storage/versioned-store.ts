@@ -47,6 +47,13 @@ export class VersionedStore implements StorageDriver {
    */
   private readonly listingRecords = new Map<string, { etag: string; rec: VersionRecord | null }>();
 
+  /**
+   * Per state `observedState` returned: the version record its log lacks (a record for foreign
+   * bytes, a tombstone for a foreign removal) and the log it read, so noting it reads nothing
+   * again. Held by the state object only as long as the observer holds that.
+   */
+  private readonly unlogged = new WeakMap<ObservedState, { log: PathLog; rec: VersionRecord | null }>();
+
   private folders: readonly string[] = [];
   private foldersPending = false;
 
@@ -229,34 +236,43 @@ export class VersionedStore implements StorageDriver {
   }
 
   async observedState(p: BatonPath): Promise<ObservedState | null> {
-    const [h, rec] = await Promise.all([this.backend.headFile(p), this.backend.log(p).latest()]);
+    const log = this.backend.log(p);
+    const [h, rec] = await Promise.all([this.backend.headFile(p), log.latest()]);
     const outside = this.backend.outsideActor;
     if (h) {
       const entry = this.describe(p, h, rec);
       // Bytes whose stamp or log record names a Baton writer were written by Baton: a write cut
       // short by a crash before its event is reported with its agent, not as foreign.
       const logged = rec && !rec.deleted && rec.etag === h.etag && rec.actor !== outside ? rec.actor : null;
-      return { entry, actor: h.stamp?.actor ?? logged ?? outside, deletedVersion: null };
+      const recorded = this.recordOf(p, h, rec);
+      return this.observed({ entry, actor: h.stamp?.actor ?? logged ?? outside, deletedVersion: null }, log, recorded === rec ? null : recorded);
     }
     // A folder now where a file was is left to the walk: only a vanished path is a deletion.
     if (await this.backend.head(p)) return null;
-    return {
+    const state: ObservedState = {
       entry: null,
       actor: rec?.deleted && rec.actor !== outside ? rec.actor : outside,
       // A tombstone Baton wrote has the deletion's version; a foreign removal takes the next one.
       deletedVersion: rec?.deleted ? rec.version : rec ? rec.version + 1 : null,
     };
+    return this.observed(state, log, rec && !rec.deleted ? tombstone(rec.version + 1, outside) : null);
   }
 
-  async noteOutsideChange(p: BatonPath): Promise<void> {
-    const log = this.backend.log(p);
-    const [cur, latest] = await Promise.all([this.backend.headFile(p), log.latest()]);
-    if (cur) {
-      const rec = this.recordOf(p, cur, latest);
-      if (rec !== latest) await log.append(rec);
-    } else if (latest && !latest.deleted) {
-      await log.append(tombstone(latest.version + 1, this.backend.outsideActor));
-    }
+  /** Remember, for `noteOutsideChanges`, the record the log lacks for what was observed, and the log read. */
+  private observed(state: ObservedState, log: PathLog, unlogged: VersionRecord | null): ObservedState {
+    this.unlogged.set(state, { log, rec: unlogged });
+    return state;
+  }
+
+  async noteOutsideChanges(observed: ReadonlyArray<{ path: BatonPath; state: ObservedState }>): Promise<void> {
+    await Promise.all(
+      observed.map(({ path, state }) => {
+        const known = this.unlogged.get(state);
+        if (!known) throw new BatonError('internal', `${path.full}: noting an outside change this store did not observe`);
+        // The log that was read appends: it knows whether it exists, so a new one is made without a probe.
+        return known.rec ? known.log.append(known.rec) : null;
+      }),
+    );
   }
 
   // ---- writes -----------------------------------------------------------------------------
