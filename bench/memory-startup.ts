@@ -35,7 +35,7 @@ async function walkAndStat(dir: string): Promise<number> {
 }
 
 /** Page through a list or search endpoint; counts files, bounded in pages and time. */
-async function pageAll(api: HttpClient, first: string, key: 'entries' | 'results', deadlineMs: number): Promise<{ files: number; pages: number; ms: number; complete: boolean; status?: number }> {
+export async function pageAll(api: HttpClient, first: string, key: 'entries' | 'results', deadlineMs: number): Promise<{ files: number; pages: number; ms: number; complete: boolean; status?: number }> {
   const t0 = now();
   let files = 0;
   let pages = 0;
