@@ -21,8 +21,12 @@ import type { VersionRecord } from './version-log.js';
 
 /** Content types that say nothing: bytes stored with them are typed by their name instead. */
 const GENERIC_TYPES = new Set(['binary/octet-stream', 'application/octet-stream', '']);
-/** Version records kept in memory for listings; past this many the cache starts over. */
-const LISTING_CACHE_MAX = 100_000;
+/**
+ * Version records kept in memory for listings; past this many the cache starts over. Enough for
+ * the folders agents list again and again; a listing of a larger tree reads the logs as its first
+ * listing did, instead of keeping a record (about 200 bytes of heap) for every file in it.
+ */
+const LISTING_CACHE_MAX = 10_000;
 
 /**
  * Version semantics, once for every backend. Each path has a log of version records; the bytes
