@@ -58,11 +58,13 @@ export class GateService {
         const dir = parsePath(from);
         const driver = this.workspaces.resolve(dir).driver;
         if ((await driver.stat(dir))?.type !== 'directory') continue;
-        for await (const e of driver.walk(dir, { after: null, recursive: false, meta: true })) {
-          if (items.length >= WAITING_MAX) break;
-          if (e.type !== 'file' || !can(p, 'read', e.path)) continue;
-          const m = e.meta ?? (await driver.stat(e.path));
-          if (m) items.push({ path: m.path, size: m.size, etag: m.etag, mimeType: m.mimeType, modifiedAt: m.modifiedAt });
+        walk: for await (const batch of driver.walk(dir, { after: null, recursive: false, meta: true })) {
+          for (const e of batch) {
+            if (items.length >= WAITING_MAX) break walk;
+            if (e.type !== 'file' || !can(p, 'read', e.path)) continue;
+            const m = e.meta ?? (await driver.stat(e.path));
+            if (m) items.push({ path: m.path, size: m.size, etag: m.etag, mimeType: m.mimeType, modifiedAt: m.modifiedAt });
+          }
         }
       }
       out.push({ gate: r.gate, from: r.from, canDecide: isHuman(p) && can(p, 'write', childPath(parsePath(r.gate), 'item')), waiting: items });

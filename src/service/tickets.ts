@@ -93,10 +93,12 @@ export class TicketService {
     const driver = this.workspaces.resolve(queue).driver;
     const pending = inQueue(queue, 'pending');
     if (!(await driver.stat(pending))) throw notAQueue(queue);
-    for await (const e of driver.walk(pending, { after: null, recursive: false })) {
-      if (e.type !== 'file') continue;
-      const st = await driver.stat(e.path);
-      if (st) await this.store.addPending(queue.full, e.path.segments.at(-1)!, Date.parse(st.modifiedAt));
+    for await (const batch of driver.walk(pending, { after: null, recursive: false })) {
+      for (const e of batch) {
+        if (e.type !== 'file') continue;
+        const st = await driver.stat(e.path);
+        if (st) await this.store.addPending(queue.full, e.path.segments.at(-1)!, Date.parse(st.modifiedAt));
+      }
     }
   }
 

@@ -124,8 +124,12 @@ export interface StorageBackend {
   /** Make the named paths' last changes durable (their folders' entries), where the medium needs it. */
   durable(paths: readonly BatonPath[]): Promise<void>;
 
-  /** Entries in a stable order, resumable after any yielded path. */
-  list(dir: BatonPath, opts: WalkOptions): AsyncIterable<ListedEntry>;
+  /**
+   * Entries in a stable order, resumable after any yielded path, in arrays of whatever size the
+   * medium reads at once (a folder scan, a page of keys): a listing then costs one await per
+   * array, not per entry, in each layer it passes through.
+   */
+  list(dir: BatonPath, opts: WalkOptions): AsyncIterable<readonly ListedEntry[]>;
 
   log(p: BatonPath): PathLog;
   lock<T>(paths: readonly BatonPath[], fn: (held: HeldLock) => Promise<T>): Promise<T>;

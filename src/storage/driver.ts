@@ -122,8 +122,11 @@ export interface StorageDriver {
   delete(path: BatonPath, opts: { actor: string; ifMatch?: string; onCommit?: CommitHook<EntryMeta> }): Promise<EntryMeta>;
   move(from: BatonPath, to: BatonPath, opts: { actor: string; overwrite: boolean; onCommit?: CommitHook<MoveResult> }): Promise<MoveResult>;
   mkdir(path: BatonPath): Promise<void>;
-  /** Entries in a stable, driver-defined order, so a walk can resume after any yielded path. */
-  walk(dir: BatonPath, opts: WalkOptions): AsyncIterable<WalkEntry>;
+  /**
+   * Entries in a stable, driver-defined order, so a walk can resume after any yielded path; in
+   * arrays, as the backend lists them.
+   */
+  walk(dir: BatonPath, opts: WalkOptions): AsyncIterable<readonly WalkEntry[]>;
   versions(path: BatonPath): Promise<VersionInfo[]>;
   restore(path: BatonPath, version: number, opts: { actor: string; onCommit?: CommitHook<WriteResult> }): Promise<WriteResult & { restoredFrom: number }>;
   /** Run `fn` holding the same per-path locks that writes hold. */

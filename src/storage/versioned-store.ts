@@ -436,8 +436,8 @@ export class VersionedStore implements StorageDriver {
       throw new BatonError('bad_request', `${from.full} is a folder; folders of ${this.backend.name} workspaces cannot be moved, move its files instead`);
     }
     const held: BatonPath[] = [from, to];
-    for await (const e of this.backend.list(from, { after: null, recursive: true })) {
-      if (e.type === 'file') held.push(e.path, parsePath(to.full + e.path.full.slice(from.full.length)));
+    for await (const batch of this.backend.list(from, { after: null, recursive: true })) {
+      for (const e of batch) if (e.type === 'file') held.push(e.path, parsePath(to.full + e.path.full.slice(from.full.length)));
     }
     return this.backend.lock(held, async (lock) => {
       const src = await this.backend.head(from);
@@ -448,17 +448,19 @@ export class VersionedStore implements StorageDriver {
       if (outcome === 'gone') throw new BatonError('not_found', `${from.full} does not exist`);
       if (outcome === 'exists') throw new BatonError('conflict', `${to.full} already exists`);
       const files: Array<{ from: EntryMeta; to: EntryMeta }> = [];
-      for await (const e of this.backend.list(to, { after: null, recursive: true })) {
-        if (e.type !== 'file') continue;
-        const h = await this.backend.headFile(e.path);
-        if (!h) continue;
-        const old = parsePath(from.full + e.path.full.slice(to.full.length));
-        const oldLog = this.backend.log(old);
-        const toLog = this.backend.log(e.path);
-        const oldRec = await this.preserve(old, h, oldLog, { keepBytes: false });
-        const version = ((await toLog.latest())?.version ?? 0) + 1;
-        await this.carryHistory(oldLog, toLog, oldRec, e.path, h, version, opts.actor);
-        files.push({ from: this.fileEntry(old, h, oldRec.version, oldRec.mimeType), to: this.fileEntry(e.path, h, version, oldRec.mimeType) });
+      for await (const batch of this.backend.list(to, { after: null, recursive: true })) {
+        for (const e of batch) {
+          if (e.type !== 'file') continue;
+          const h = await this.backend.headFile(e.path);
+          if (!h) continue;
+          const old = parsePath(from.full + e.path.full.slice(to.full.length));
+          const oldLog = this.backend.log(old);
+          const toLog = this.backend.log(e.path);
+          const oldRec = await this.preserve(old, h, oldLog, { keepBytes: false });
+          const version = ((await toLog.latest())?.version ?? 0) + 1;
+          await this.carryHistory(oldLog, toLog, oldRec, e.path, h, version, opts.actor);
+          files.push({ from: this.fileEntry(old, h, oldRec.version, oldRec.mimeType), to: this.fileEntry(e.path, h, version, oldRec.mimeType) });
+        }
       }
       await this.backend.durable([from, to]);
       const fromEntry = this.dirEntry(from, src.modifiedAt);
@@ -507,19 +509,23 @@ export class VersionedStore implements StorageDriver {
 
   // ---- walking ----------------------------------------------------------------------------
 
-  async *walk(dir: BatonPath, opts: WalkOptions): AsyncGenerator<WalkEntry> {
+  async *walk(dir: BatonPath, opts: WalkOptions): AsyncGenerator<readonly WalkEntry[]> {
     if (dir.rel !== '') {
       const h = await this.backend.head(dir);
       if (!h) throw new BatonError('not_found', `${dir.full} does not exist`);
       if (h.type !== 'directory') throw new BatonError('bad_request', `${dir.full} is not a directory`);
     }
-    for await (const e of this.backend.list(dir, opts)) {
-      if (!opts.meta || !e.head) {
-        yield { path: e.path, type: e.type };
+    for await (const batch of this.backend.list(dir, opts)) {
+      if (!opts.meta) {
+        yield batch;
         continue;
       }
-      const meta = e.head.type === 'directory' ? this.dirEntry(e.path, e.head.modifiedAt) : await this.describeListed(e.path, e.head.file);
-      yield { path: e.path, type: e.type, meta };
+      const out: WalkEntry[] = [];
+      for (const e of batch) {
+        if (!e.head) out.push({ path: e.path, type: e.type });
+        else out.push({ path: e.path, type: e.type, meta: e.head.type === 'directory' ? this.dirEntry(e.path, e.head.modifiedAt) : await this.describeListed(e.path, e.head.file) });
+      }
+      yield out;
     }
   }
 }

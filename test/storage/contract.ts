@@ -57,7 +57,7 @@ export function storageContract(name: string, setup: () => Promise<Harness>): vo
 
     async function walked(rel: string, opts: Partial<WalkOptions> = {}): Promise<WalkEntry[]> {
       const out: WalkEntry[] = [];
-      for await (const e of driver.walk(at(rel), { after: null, recursive: true, ...opts })) out.push(e);
+      for await (const batch of driver.walk(at(rel), { after: null, recursive: true, ...opts })) out.push(...batch);
       return out;
     }
 
@@ -432,7 +432,7 @@ export function storageContract(name: string, setup: () => Promise<Harness>): vo
       await put(`${d}/kept.txt`, '2');
       await driver.delete(at(`${d}/kept.txt`), { actor: 'x' });
       const root = [];
-      for await (const e of driver.walk(at(''), { after: null, recursive: true, meta: true })) root.push(e.path.full);
+      for await (const batch of driver.walk(at(''), { after: null, recursive: true, meta: true })) root.push(...batch.map((e) => e.path.full));
       expect(root.length).toBeGreaterThan(0);
       expect(root.filter((p) => p.includes('.baton'))).toEqual([]);
     });

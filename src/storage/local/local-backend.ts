@@ -41,6 +41,8 @@ const META_DIR = '.baton';
  */
 const SMALL_FILE = 64 * 1024;
 const WALK_BATCH = 512;
+/** Entries per array of a listing that stats each one (see listDir). */
+const META_CHUNK = 64;
 /** How long a path lock outlives a holder that stopped renewing it (a crashed process). */
 const LOCK_TTL_MS = 5_000;
 /**
@@ -487,7 +489,7 @@ export class LocalBackend implements StorageBackend {
 
   // ---- listing ----------------------------------------------------------------------------
 
-  async *list(dir: BatonPath, opts: WalkOptions): AsyncGenerator<ListedEntry> {
+  async *list(dir: BatonPath, opts: WalkOptions): AsyncGenerator<ListedEntry[]> {
     let after = opts.after ? opts.after.segments.slice(dir.segments.length) : null;
     // A recursive walk that last yielded a folder resumes inside it: an empty last segment sorts
     // before every name, so the folder's entries come next.
@@ -503,8 +505,13 @@ export class LocalBackend implements StorageBackend {
     }
   }
 
-  /** Depth-first in name order; `after` holds the remaining segments of the resume point. */
-  private async *listDir(dir: BatonPath, after: string[] | null, opts: WalkOptions): AsyncGenerator<ListedEntry> {
+  /**
+   * Depth-first in name order; `after` holds the remaining segments of the resume point. A run
+   * of entries goes out as one array, cut where the walk descends into a folder and, when each
+   * entry costs a stat, after META_CHUNK entries: a caller that wants one page of a big folder
+   * stops after the array that fills it.
+   */
+  private async *listDir(dir: BatonPath, after: string[] | null, opts: WalkOptions): AsyncGenerator<ListedEntry[]> {
     const abs = this.abs(dir);
     const atRoot = dir.rel === '';
     let cursor = after?.[0] ?? null;
@@ -517,6 +524,7 @@ export class LocalBackend implements StorageBackend {
         if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return;
         throw err;
       }
+      let out: ListedEntry[] = [];
       for (const d of batch.entries) {
         let child: BatonPath;
         try {
@@ -544,15 +552,22 @@ export class LocalBackend implements StorageBackend {
           if (opts.meta) {
             st ??= this.listedStat(child);
             if (!st) continue;
-            yield { path: child, type: isDir ? 'directory' : 'file', head: this.headOf(st) };
+            out.push({ path: child, type: isDir ? 'directory' : 'file', head: this.headOf(st) });
+            if (out.length === META_CHUNK) {
+              yield out;
+              out = [];
+            }
           } else {
-            yield { path: child, type: isDir ? 'directory' : 'file' };
+            out.push({ path: child, type: isDir ? 'directory' : 'file' });
           }
         }
         if (isDir && opts.recursive && (!opts.descend || opts.descend(child))) {
+          if (out.length > 0) yield out;
+          out = [];
           yield* this.listDir(child, resuming ? after!.slice(1) : null, opts);
         }
       }
+      if (out.length > 0) yield out;
       if (!batch.rest) return;
       cursor = batch.entries[batch.entries.length - 1]!.name;
       resumeInside = false;

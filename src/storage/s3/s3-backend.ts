@@ -501,9 +501,10 @@ export class S3Backend implements StorageBackend, BucketView {
    * Entries in S3 key order, a folder placed where its contents start (`name/`), so a walk
    * resumes with `StartAfter` at any path it yielded. Folders are derived from the keys below
    * them (and from empty `name/` markers); folders the walk does not enter are skipped over,
-   * not listed.
+   * not listed. Entries go out one per array: each file needs a HEAD, looked up ahead while the
+   * caller handles the one before, so a larger array would only make the caller wait for more.
    */
-  async *list(dir: BatonPath, opts: WalkOptions): AsyncGenerator<ListedEntry> {
+  async *list(dir: BatonPath, opts: WalkOptions): AsyncGenerator<ListedEntry[]> {
     const base = this.layout.dirPrefix(dir);
     let startAfter: string | undefined;
     if (opts.after) {
@@ -562,7 +563,7 @@ export class S3Backend implements StorageBackend, BucketView {
             open = [...open.slice(0, i), dkey];
             if (startAfter === undefined || compareKeys(dkey, startAfter) > 0) {
               remember(child.full, Promise.resolve({ type: 'directory' as const, modifiedAt: o.lastModified.toISOString() }));
-              yield { path: child, type: 'directory' };
+              yield [{ path: child, type: 'directory' }];
             }
           }
           if (!opts.recursive || (opts.descend && !opts.descend(child))) {
@@ -583,7 +584,7 @@ export class S3Backend implements StorageBackend, BucketView {
           remember(file.full, this.headKey(file).then((f) => (f ? { type: 'file' as const, file: f } : null)));
         }
         lookAhead();
-        yield { path: file, type: 'file' };
+        yield [{ path: file, type: 'file' }];
       }
     } finally {
       for (const path of mine) this.prefetched.delete(path);
