@@ -1,6 +1,6 @@
 import { BatonError } from '../core/errors.js';
 import { isWithin, parsePath, type BatonPath } from '../core/paths.js';
-import { grantAllows, grantReachesUnder, type Action } from './grants.js';
+import { grantAllows, grantCoversUnder, grantReachesUnder, type Action } from './grants.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -38,6 +38,12 @@ function isGated(p: Principal, path: BatonPath, gates: readonly string[]): boole
 export function canReadUnder(p: Principal, dir: BatonPath): boolean {
   if (p.kind === 'admin') return true;
   return grantReachesUnder(p.grants, 'read', dir.segments);
+}
+
+/** May the key read everything below this folder? Then a listing need not ask of each entry. */
+export function canReadAllUnder(p: Principal, dir: BatonPath): boolean {
+  if (p.kind === 'admin') return true;
+  return grantCoversUnder(p.grants, 'read', dir.segments);
 }
 
 export function authorizeAdmin(p: Principal): void {

@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import { BatonError } from '../core/errors.js';
-import { globReachesUnder, matchesGlob } from '../core/glob.js';
+import { globCoversUnder, globReachesUnder, matchesGlob } from '../core/glob.js';
 
 export const ACTIONS = ['read', 'write', 'delete', 'claim', 'subscribe', 'admin'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -86,4 +86,9 @@ export function grantAllows(grants: readonly Grant[], action: Action, path: stri
 /** Whether any grant for `action` could match something at or below the folder. */
 export function grantReachesUnder(grants: readonly Grant[], action: Action, dirSegments: readonly string[]): boolean {
   return grants.some((g) => g.action === action && globReachesUnder(g.glob, dirSegments));
+}
+
+/** Whether one grant for `action` matches every path below the folder. */
+export function grantCoversUnder(grants: readonly Grant[], action: Action, dirSegments: readonly string[]): boolean {
+  return grants.some((g) => g.action === action && globCoversUnder(g.glob, dirSegments));
 }

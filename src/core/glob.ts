@@ -37,6 +37,20 @@ export function globReachesUnder(glob: string, dirSegments: readonly string[]): 
   return true;
 }
 
+/**
+ * Does `glob` match every path below `dir`? True for a glob of literal segments followed by one
+ * final `**` (as in `/ws/a/**`), rooted at `dir` or above it: a listing under such a grant need
+ * not match each entry.
+ */
+export function globCoversUnder(glob: string, dirSegments: readonly string[]): boolean {
+  const g = glob.split('/').filter((s) => s !== '');
+  if (g.at(-1) !== '**' || g.length - 1 > dirSegments.length) return false;
+  for (let i = 0; i < g.length - 1; i++) {
+    if (g[i] !== dirSegments[i] || picomatch.scan(g[i]!).isGlob) return false;
+  }
+  return true;
+}
+
 /** The literal folder a glob is rooted at, e.g. '/ws/a' for '/ws/a/*.md'. */
 export function globBase(glob: string): string {
   const segs: string[] = [];

@@ -217,6 +217,19 @@ describe('listing and search show only what the key may read', () => {
     for (const p of hits) expect(p.startsWith('/demo/drafts/'), p).toBe(true);
   });
 
+  it('a folder-wide grant elsewhere does not make every entry of another folder visible', async () => {
+    const k = await key('picker', ['read:/demo/drafts/**', 'read:/demo/outbox/r.txt', 'read:/demo/drafts-private/x']);
+    const outbox = await k.api.list('/demo/outbox', '?recursive=1');
+    expect(outbox.status).toBe(200);
+    expect((outbox.json.entries as any[]).map((e) => e.path)).toEqual(['/demo/outbox/r.txt']);
+    const found = await k.api.call('GET', '/v1/search?root=/demo/outbox&glob=**');
+    expect((found.json.results as any[]).map((x) => x.path)).toEqual(['/demo/outbox/r.txt']);
+    const drafts = await k.api.list('/demo/drafts', '?recursive=1&limit=1000');
+    expect((drafts.json.entries as any[]).map((e) => e.path)).toContain('/demo/drafts/sub/deep.md');
+    const top = await k.api.list('/demo');
+    expect((top.json.entries as any[]).map((e) => e.path)).toEqual(['/demo/drafts', '/demo/drafts-private', '/demo/outbox']);
+  });
+
   it('listing a folder with nothing readable under it is forbidden', async () => {
     forbidden(await keys.reader!.api.list('/demo/outbox'), 'reader', '/demo/outbox');
     forbidden(await keys.reader!.api.list('/demo/outbox', '?recursive=1'), 'reader', '/demo/outbox');
