@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
@@ -294,6 +294,41 @@ describe('GET /v1/list', () => {
     } while (cursor !== null);
     const expected = [...names.sort().map((n) => `/demo/events/huge/${n}`), '/demo/events/huge/sub', '/demo/events/huge/sub/inner.txt'];
     expect(seen).toEqual(expected);
+  });
+
+  it('a folder listed again shows every change since, also when it had long been unchanged (its sorted entries are kept)', async () => {
+    const dir = join(baton.dataDir, 'demo/events/settled');
+    mkdirSync(dir, { recursive: true });
+    for (const n of ['b.txt', 'd.txt', 'f.txt']) writeFileSync(join(dir, n), n);
+    const paths = async () => {
+      const r = await api.list('/demo/events/settled', '?limit=1000');
+      expect(r.status).toBe(200);
+      return (r.json.entries as any[]).map((e) => `${e.type === 'directory' ? 'dir ' : ''}${(e.path as string).slice('/demo/events/settled/'.length)}`);
+    };
+    // An hour-old mtime: settled long enough for its entries to be kept and reused.
+    const settle = () => utimesSync(dir, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    settle();
+    expect(await paths()).toEqual(['b.txt', 'd.txt', 'f.txt']);
+    expect(await paths()).toEqual(['b.txt', 'd.txt', 'f.txt']);
+    writeFileSync(join(dir, 'a.txt'), 'dropped on disk');
+    expect(await paths()).toEqual(['a.txt', 'b.txt', 'd.txt', 'f.txt']);
+    settle();
+    expect(await paths()).toEqual(['a.txt', 'b.txt', 'd.txt', 'f.txt']);
+    rmSync(join(dir, 'd.txt'));
+    expect(await paths()).toEqual(['a.txt', 'b.txt', 'f.txt']);
+    settle();
+    await paths();
+    renameSync(join(dir, 'f.txt'), join(dir, 'c.txt'));
+    expect(await paths()).toEqual(['a.txt', 'b.txt', 'c.txt']);
+    settle();
+    await paths();
+    rmSync(join(dir, 'b.txt'));
+    mkdirSync(join(dir, 'b.txt'));
+    expect(await paths()).toEqual(['a.txt', 'dir b.txt', 'c.txt']);
+    settle();
+    await paths();
+    expect((await api.put('/demo/events/settled/e.txt', 'through the API')).status).toBe(201);
+    expect(await paths()).toEqual(['a.txt', 'dir b.txt', 'c.txt', 'e.txt']);
   });
 
   it('listing a missing folder is not_found; listing a file is a 4xx', async () => {

@@ -31,7 +31,7 @@ import { etagOf } from './etag.js';
 import { fsyncFd, openFd } from './fsync.js';
 import { GroupSync } from './group-sync.js';
 import { PathHistory, type SpareLog } from './history.js';
-import { selectSorted } from './sorted-dir.js';
+import { SortedFolders } from './sorted-dir.js';
 import { Spares } from './spares.js';
 
 const META_DIR = '.baton';
@@ -109,6 +109,7 @@ export class LocalBackend implements StorageBackend {
   private readonly spareLogs: Spares<SpareLog>;
   private readonly locks: RedisPathLocks;
   private readonly folderSync = new GroupSync();
+  private readonly folders = new SortedFolders();
 
   constructor(
     private readonly root: string,
@@ -519,7 +520,7 @@ export class LocalBackend implements StorageBackend {
     for (;;) {
       let batch;
       try {
-        batch = await selectSorted(abs, cursor, resumeInside, WALK_BATCH, (n) => atRoot && n.startsWith(META_DIR));
+        batch = await this.folders.select(abs, cursor, resumeInside, WALK_BATCH, (n) => atRoot && n.startsWith(META_DIR));
       } catch (err) {
         if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return;
         throw err;
