@@ -207,6 +207,23 @@ describe('delivery', () => {
     expect(failed.every((a) => a.status === 'failed')).toBe(true);
   });
 
+  it('a burst of deliveries is listed in /deliveries whole, newest first', async () => {
+    const rcv = await receiver();
+    const subId = await subscribe(fast.admin, rcv, ['/demo/inbox/burst/**']);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => put(fast.admin, `/demo/inbox/burst/b${i}.txt`)));
+    await rcv.waitFor((r) => r.delivered.length === 20, 10_000, '20 deliveries');
+    // A job still finishing shows as its next attempt, pending, for a moment.
+    const list = await eventually(async () => {
+      const l = await deliveries(fast.admin, subId);
+      return l.length >= 20 && l.every((a) => a.status !== 'pending') ? l : null;
+    }, 5000, '20 attempts in /deliveries');
+    expect(list.length).toBe(20);
+    expect(new Set(list.map((a) => a.eventId)).size).toBe(20);
+    expect(list.every((a) => a.status === 'delivered' && a.attempt === 1)).toBe(true);
+    const times = list.map((a) => Date.parse(a.at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+  });
+
   it('429 with Retry-After: the next attempt does not come before it', async () => {
     const rcv = await receiver();
     rcv.failFirst(1, 429, { 'retry-after': '2' });
