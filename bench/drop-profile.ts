@@ -43,6 +43,7 @@ try {
   const c0 = cpuMs(pid);
   const r0 = cpuMs(redisPid);
   const t0 = now();
+  const wall0 = Date.now();
   for (let i = 0; i < N; i++) {
     writeFileSync(join(inbox, 'b', `f-${i}.txt`), KIB);
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToLoop();
@@ -54,6 +55,13 @@ try {
   const redisCpu = cpuMs(redisPid) - r0;
   await new Promise((r) => setTimeout(r, 6000));
   const d = rx.duplicates('/b|');
+  // When the burst's events were recorded and when they arrived, from the start of the writing:
+  // which stage the burst waits on.
+  const burst = rx.deliveries.filter((x) => x.route === '/b');
+  const recorded = burst.map((x) => x.time - wall0).sort((a, b) => a - b);
+  const arrived = burst.map((x) => Number(x.arrival - t0) / 1e6).sort((a, b) => a - b);
+  const at = (xs: number[], q: number) => (xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN).toFixed(0);
+  process.stdout.write(`ms after the first write, at 10/50/90/100 %: recorded ${[0.1, 0.5, 0.9, 1].map((q) => at(recorded, q)).join('/')}, delivered ${[0.1, 0.5, 0.9, 1].map((q) => at(arrived, q)).join('/')}\n`);
   process.stdout.write(`N=${N} ok=${ok} delivered=${rx.unique('/b')} write ${writeMs.toFixed(0)} ms, all ${allMs.toFixed(0)} ms, server CPU ${cpu.toFixed(0)} ms (${(cpu / N).toFixed(3)} ms/file), redis CPU ${redisCpu.toFixed(0)} ms, dup ${d.extra} (same id ${d.sameId}, new id ${d.otherId})\n`);
   await stack.baton.stop();
   const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));

@@ -11,6 +11,8 @@ export interface Delivery {
   size: number;
   /** hrtime when the request's headers arrived, before the body is read. */
   arrival: bigint;
+  /** The event's own `time`: when Baton recorded the change (ms since the epoch). */
+  time: number;
 }
 
 /**
@@ -44,8 +46,8 @@ export class Receiver {
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       try {
-        const ev = JSON.parse(Buffer.concat(chunks).toString()) as { path: string; event: string; size: number; id: string };
-        const d: Delivery = { route: req.url ?? '/', path: ev.path, id: String(req.headers['webhook-id'] ?? ev.id), event: ev.event, size: ev.size, arrival };
+        const ev = JSON.parse(Buffer.concat(chunks).toString()) as { path: string; event: string; size: number; id: string; time: string };
+        const d: Delivery = { route: req.url ?? '/', path: ev.path, id: String(req.headers['webhook-id'] ?? ev.id), event: ev.event, size: ev.size, arrival, time: Date.parse(ev.time) };
         this.deliveries.push(d);
         const key = `${d.route}|${d.path}`;
         const list = this.byKey.get(key);
