@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBaton, teardown, type TestBaton } from '../helpers/baton.js';
 import { client, createKey } from '../helpers/http.js';
-import { poll, rawRequest } from '../helpers/raw.js';
+import { poll, rawRequest, sleep } from '../helpers/raw.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis;
@@ -284,6 +284,10 @@ describe('GET /v1/list', () => {
     const names = Array.from({ length: 9000 }, (_, i) => `h${String((i * 7919) % 9000).padStart(4, '0')}`);
     for (const n of names) writeFileSync(join(dir, n), 'h');
     writeFileSync(join(dir, 'sub', 'inner.txt'), 'i');
+    // Those writes can block this process for as long as the server keeps an idle connection
+    // (5 s) on a loaded machine: yield once, so the HTTP client's overdue keep-alive timers close
+    // its idle sockets before the next request could be sent on one the server is closing.
+    await sleep(20);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

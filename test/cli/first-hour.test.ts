@@ -20,7 +20,7 @@ beforeAll(async () => {
   receiver = await Receiver.start();
 });
 afterAll(async () => {
-  await receiver?.down();
+  await receiver?.close();
   await server?.stop();
   await redis?.stop();
   if (server) removeDir(server.dataDir);

@@ -33,8 +33,8 @@ export type Responder = (req: { id: string; body: unknown; nth: number; total: n
 
 /**
  * A webhook receiver on 127.0.0.1: verifies every request with the `standardwebhooks` package,
- * records it, and answers what the test scripts. It can go down (port closed, connections cut)
- * and come back on the same port.
+ * records it, and answers what the test scripts. It can go down (every connection cut, new ones
+ * reset on arrival) and come back on the same port.
  */
 export class Receiver {
   readonly requests: Received[] = [];
@@ -43,6 +43,7 @@ export class Receiver {
   responder: Responder = () => ({ status: 200 });
   port = 0;
   private server: Server | null = null;
+  private isDown = false;
   private readonly seen = new Map<string, number>();
   private waiters = new Set<() => void>();
 
@@ -120,11 +121,15 @@ export class Receiver {
     });
   }
 
-  /** Listen (again) — on the same port as before once one was chosen. */
+  /** Listen, or answer again after `down`. */
   async up(): Promise<void> {
+    this.isDown = false;
     if (this.server) return;
     const server = createServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = 1000;
+    server.on('connection', (socket) => {
+      if (this.isDown) socket.resetAndDestroy();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
@@ -133,8 +138,17 @@ export class Receiver {
     this.server = server;
   }
 
-  /** Close the port and cut every open connection: the receiver is down. */
+  /**
+   * The receiver is down: open connections are cut and new ones reset as they arrive, so no POST
+   * gets an answer. The port stays bound: closed, it could be taken by another test's server
+   * before `up`, and the subscriptions name it.
+   */
   async down(): Promise<void> {
+    this.isDown = true;
+    this.server?.closeAllConnections();
+  }
+
+  async close(): Promise<void> {
     const s = this.server;
     if (!s) return;
     this.server = null;
@@ -142,10 +156,6 @@ export class Receiver {
       s.close(() => resolve());
       s.closeAllConnections();
     });
-  }
-
-  async close(): Promise<void> {
-    await this.down();
   }
 
   /** Resolve once `pred` holds (checked on every request and every 100 ms); reject after `timeoutMs`. */
